@@ -1,0 +1,3 @@
+from ishcd.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""The FastAPI application: routers under /v1, errors, docs, the server's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from ishcd import __version__
+from ishcd.api import errors
+from ishcd.api.routers import account, auth, health, jobs, projects, runs
+from ishcd.server import Server
+from ishcd.settings import Settings
+
+PREFIX = "/v1"
+DESCRIPTION = """\
+Ish CD runs your ops jobs and CI/CD pipelines. Everything the web UI does goes
+through this API.
+
+Authenticate with `Authorization: Bearer <token>` (an API token, or a 12-hour
+JWT from `GET /v1/auth/token?api_token=…`); `Authorization: Token <token>` and
+HTTP Basic with the token as the user name work too.
+
+Timestamps are Unix seconds. Lists are JSON arrays, paginated with `page` and
+`per_page` (at most 100) and a `Link` header. Errors are
+`{"message": "…", "errors": [{"field": "…", "message": "…"}]}`.
+"""
+
+
+def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
+    """The API application; it starts and stops ``server`` (made from ``settings``)."""
+    the_server = server or Server(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await the_server.start()
+        try:
+            yield
+        finally:
+            await the_server.stop()
+
+    app = FastAPI(
+        title="Ish CD",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{PREFIX}/swagger.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.server = the_server
+    errors.install(app)
+    # Most-used first: routes are matched in order.
+    for module in (runs, jobs, projects, account, auth, health):
+        app.include_router(module.router, prefix=PREFIX)
+    _mount_docs(app)
+    _declare_security(app)
+    return app
+
+
+PUBLIC = {f"{PREFIX}/health", f"{PREFIX}/auth/token"}
+
+
+def _declare_security(app: FastAPI) -> None:
+    """Document the auth schemes once, instead of a parsing dependency on every route."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = make()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "An API token, or a JWT from /v1/auth/token. "
+                "`Authorization: Token <token>` works too.",
+            },
+            "basic": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "The API token as the user name, no password",
+            },
+        }
+        schema["security"] = [{"bearer": []}, {"basic": []}]
+        for path, operations in schema["paths"].items():
+            if path in PUBLIC:
+                for operation in operations.values():
+                    operation["security"] = []
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI served from the installed bundle: works with no internet access."""
+    app.mount(f"{PREFIX}/documentation/static", StaticFiles(directory=swagger_ui_path))
+
+    @app.get(f"{PREFIX}/documentation", include_in_schema=False)
+    async def documentation() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{PREFIX}/swagger.json",
+            title="Ish CD API",
+            swagger_js_url=f"{PREFIX}/documentation/static/swagger-ui-bundle.js",
+            swagger_css_url=f"{PREFIX}/documentation/static/swagger-ui.css",
+            swagger_favicon_url=f"{PREFIX}/documentation/static/favicon-32x32.png",
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/documentation")

@@ -1,0 +1,116 @@
+"""Domain errors and request validation mapped to HTTP, in this one place.
+
+Every error answer is ``{"message": "...", "errors": [{"field", "message"}]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ishcd import exceptions
+
+STATUS: dict[type[exceptions.IshError], int] = {
+    exceptions.BadRequest: 400,
+    exceptions.Unauthorized: 401,
+    exceptions.Forbidden: 403,
+    exceptions.NotFound: 404,
+    exceptions.Conflict: 409,
+    exceptions.ValidationFailed: 422,
+}
+
+DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not JSON)",
+    401: "No credentials, or bad ones",
+    403: "Visible, but your role does not allow this",
+    404: "Not found, or not visible to you",
+    409: "Conflicts with the current state (e.g. a machine name that is taken)",
+    422: "Validation failed; `errors` names each field",
+}
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer."""
+
+    message: str
+    errors: list[FieldErrorOut]
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give."""
+    return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in codes}
+
+
+def _status_of(exc: exceptions.IshError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(
+    status: int, message: str, errors: list[dict[str, str]] | None = None
+) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="ishcd"'} if status == 401 else None
+    return JSONResponse(
+        {"message": message, "errors": errors or []}, status_code=status, headers=headers
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """A dotted field path from a pydantic location: ("body", "env", "X") -> "env.X"."""
+    where, *parts = loc or ("body",)
+    if where == "header" and parts:
+        return str(parts[-1]).replace("_", "-").title()
+    if where not in ("body", "query", "path"):
+        parts = [where, *parts]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+async def _ish_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, exceptions.IshError)
+    return error_response(_status_of(exc), exc.message, [e.as_dict() for e in exc.errors])
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error_response(400, "the request body is not valid JSON")
+    errors = [{"field": _field(tuple(p["loc"])), "message": p["msg"]} for p in problems]
+    names = ", ".join(e["field"] for e in errors)
+    return error_response(422, f"invalid input: {names}", errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "error"
+    response = error_response(exc.status_code, message)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The server logs the traceback when this handler re-raises.
+    return error_response(500, "internal server error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(exceptions.IshError, _ish_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

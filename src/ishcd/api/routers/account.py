@@ -1,0 +1,64 @@
+"""The caller's own account and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from ishcd.api.deps import ContextDep, PageDep
+from ishcd.api.errors import responses
+from ishcd.api.schemas.accounts import (
+    AccountOut,
+    AccountPatch,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+)
+from ishcd.services import tokens, users
+
+router = APIRouter(tags=["account"])
+
+
+@router.get("/account", response_model=AccountOut, responses=responses(401))
+async def get_account(ctx: ContextDep) -> AccountOut:
+    """Read your account."""
+    async with ctx.db.read() as conn:
+        return AccountOut.of(await users.get_account(conn, ctx.caller))
+
+
+@router.patch("/account", response_model=AccountOut, responses=responses(400, 401, 409, 422))
+async def update_account(ctx: ContextDep, body: AccountPatch) -> AccountOut:
+    """Change your user name, name or email."""
+    async with ctx.db.transaction() as conn:
+        user = await users.update_account(conn, ctx.caller, body.model_dump(exclude_unset=True))
+    return AccountOut.of(user)
+
+
+@router.get("/tokens", response_model=list[TokenOut], responses=responses(401, 422))
+async def list_tokens(
+    request: Request, response: Response, ctx: ContextDep, page: PageDep
+) -> list[TokenOut]:
+    """List your API tokens (never the tokens themselves)."""
+    async with ctx.db.read() as conn:
+        rows = await tokens.list_tokens(conn, ctx.caller, page.fetch, page.offset)
+    return [TokenOut.of(t) for t in page.finish(request, response, rows)]
+
+
+@router.post(
+    "/tokens",
+    status_code=201,
+    response_model=TokenCreatedOut,
+    responses=responses(400, 401, 422),
+)
+async def create_token(ctx: ContextDep, body: TokenIn) -> TokenCreatedOut:
+    """Create a named API token; the response's `token` is shown this once."""
+    async with ctx.db.transaction() as conn:
+        new = await tokens.create_token(conn, ctx.server.keys, ctx.caller, body.name)
+    return TokenCreatedOut(**TokenOut.of(new.record).model_dump(), token=new.token)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=responses(401, 404))
+async def revoke_token(ctx: ContextDep, token_id: str) -> Response:
+    """Revoke an API token; it stops working at once."""
+    async with ctx.db.transaction() as conn:
+        await tokens.revoke_token(conn, ctx.caller, token_id)
+    return Response(status_code=204)

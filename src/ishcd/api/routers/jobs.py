@@ -1,0 +1,86 @@
+"""Jobs of a project."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from ishcd.api.deps import ContextDep, PageDep
+from ishcd.api.errors import responses
+from ishcd.api.schemas.projects import JobIn, JobOut, JobPatch
+from ishcd.services import jobs
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.get(
+    "/projects/{project_ish}/jobs", response_model=list[JobOut], responses=responses(401, 404, 422)
+)
+async def list_jobs(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    project_ish: str,
+    page: PageDep,
+) -> list[JobOut]:
+    """List a project's jobs, by machine name."""
+    async with ctx.db.read() as conn:
+        project, rows = await jobs.list_jobs(conn, ctx.caller, project_ish, page.fetch, page.offset)
+    return [JobOut.of(j, project) for j in page.finish(request, response, rows)]
+
+
+@router.post(
+    "/projects/{project_ish}/jobs",
+    status_code=201,
+    response_model=JobOut,
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def create_job(ctx: ContextDep, project_ish: str, body: JobIn) -> JobOut:
+    """Create a job: a named shell script with declared variables."""
+    async with ctx.db.transaction() as conn:
+        project, job = await jobs.create_job(
+            conn,
+            ctx.caller,
+            project_ish,
+            name=body.name,
+            machine_name=body.machine_name,
+            description=body.description,
+            script=body.script,
+            declared=[v.model_dump() for v in body.variables],
+            timeout=body.timeout,
+        )
+    return JobOut.of(job, project)
+
+
+@router.get(
+    "/projects/{project_ish}/jobs/{job_ish}", response_model=JobOut, responses=responses(401, 404)
+)
+async def get_job(ctx: ContextDep, project_ish: str, job_ish: str) -> JobOut:
+    """Read a job, by id or machine name."""
+    async with ctx.db.read() as conn:
+        project, job = await jobs.get_job(conn, ctx.caller, project_ish, job_ish)
+    return JobOut.of(job, project)
+
+
+@router.patch(
+    "/projects/{project_ish}/jobs/{job_ish}",
+    response_model=JobOut,
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def update_job(ctx: ContextDep, project_ish: str, job_ish: str, body: JobPatch) -> JobOut:
+    """Change a job; runs already created keep the script and env they had."""
+    changes = body.model_dump(exclude_unset=True)
+    async with ctx.db.transaction() as conn:
+        project, job = await jobs.update_job(conn, ctx.caller, project_ish, job_ish, changes)
+    return JobOut.of(job, project)
+
+
+@router.delete(
+    "/projects/{project_ish}/jobs/{job_ish}",
+    status_code=204,
+    responses=responses(401, 403, 404, 409),
+)
+async def delete_job(ctx: ContextDep, project_ish: str, job_ish: str) -> Response:
+    """Delete a job with its runs and logs (none may be queued or running)."""
+    async with ctx.db.transaction() as conn:
+        await jobs.delete_job(conn, ctx.caller, project_ish, job_ish, ctx.server.logs)
+    return Response(status_code=204)

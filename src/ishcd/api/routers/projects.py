@@ -1,0 +1,70 @@
+"""Projects."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from ishcd.api.deps import ContextDep, PageDep
+from ishcd.api.errors import responses
+from ishcd.api.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
+from ishcd.services import projects
+
+router = APIRouter(tags=["projects"])
+
+
+@router.get("/projects", response_model=list[ProjectOut], responses=responses(401, 422))
+async def list_projects(
+    request: Request, response: Response, ctx: ContextDep, page: PageDep
+) -> list[ProjectOut]:
+    """List the projects you can see, by machine name."""
+    async with ctx.db.read() as conn:
+        rows = await projects.list_projects(conn, ctx.caller, page.fetch, page.offset)
+    return [ProjectOut.of(p) for p in page.finish(request, response, rows)]
+
+
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectOut,
+    responses=responses(400, 401, 409, 422),
+)
+async def create_project(ctx: ContextDep, body: ProjectIn) -> ProjectOut:
+    """Create a project; you become its admin."""
+    async with ctx.db.transaction() as conn:
+        project = await projects.create_project(
+            conn,
+            ctx.caller,
+            name=body.name,
+            machine_name=body.machine_name,
+            description=body.description,
+        )
+    return ProjectOut.of(project)
+
+
+@router.get("/projects/{project_ish}", response_model=ProjectOut, responses=responses(401, 404))
+async def get_project(ctx: ContextDep, project_ish: str) -> ProjectOut:
+    """Read a project, by id or machine name."""
+    async with ctx.db.read() as conn:
+        return ProjectOut.of(await projects.get_project(conn, ctx.caller, project_ish))
+
+
+@router.patch(
+    "/projects/{project_ish}",
+    response_model=ProjectOut,
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def update_project(ctx: ContextDep, project_ish: str, body: ProjectPatch) -> ProjectOut:
+    """Change a project's name, machine name or description."""
+    async with ctx.db.transaction() as conn:
+        project = await projects.update_project(
+            conn, ctx.caller, project_ish, body.model_dump(exclude_unset=True)
+        )
+    return ProjectOut.of(project)
+
+
+@router.delete("/projects/{project_ish}", status_code=204, responses=responses(401, 403, 404, 409))
+async def delete_project(ctx: ContextDep, project_ish: str) -> Response:
+    """Delete a project with its jobs, runs and logs (none may be queued or running)."""
+    async with ctx.db.transaction() as conn:
+        await projects.delete_project(conn, ctx.caller, project_ish, ctx.server.logs)
+    return Response(status_code=204)

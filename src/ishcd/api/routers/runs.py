@@ -1,0 +1,243 @@
+"""Runs: start, read, list, cancel; and their logs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from ishcd.api.deps import Context, ContextDep, PageDep
+from ishcd.api.errors import responses
+from ishcd.api.schemas.runs import RunIn, RunOut
+from ishcd.services import logs, runs
+from ishcd.services.run_state import Status
+
+router = APIRouter(tags=["runs"])
+
+JOB_RUNS = "/projects/{project_ish}/jobs/{job_ish}/runs"
+JOB_RUN = JOB_RUNS + "/{run_id}"
+LOG_DOC = "text/plain: the log from byte `offset`"
+LOG_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": LOG_DOC,
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+        "headers": {
+            "X-Next-Offset": {
+                "description": "Where to read on from (not sent with follow)",
+                "schema": {"type": "integer"},
+            },
+            "X-Log-Complete": {
+                "description": "`true` once the run has finished and all its log is read",
+                "schema": {"type": "string"},
+            },
+        },
+    }
+}
+
+OffsetQuery = Annotated[int, Query(ge=0, description="Byte offset to read from")]
+FollowQuery = Annotated[
+    bool, Query(description="Stream the log as it is written, until the run ends")
+]
+StatusQuery = Annotated[Status | None, Query(description="Only runs in this status")]
+
+
+async def _read(ctx: Context, run_id: str, **where: str | None) -> RunOut:
+    async with ctx.db.read() as conn:
+        run = await runs.get_run(conn, ctx.caller, run_id, **where)
+    return RunOut.of(run, logs.inline_log(ctx.server.logs, run))
+
+
+@router.post(
+    JOB_RUNS,
+    status_code=201,
+    response_model=RunOut,
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def create_run(
+    response: Response,
+    ctx: ContextDep,
+    project_ish: str,
+    job_ish: str,
+    body: Annotated[RunIn | None, Body()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="The same key on the same job returns the first run",
+        ),
+    ] = None,
+    request_token: Annotated[
+        str | None, Query(max_length=255, description="Same as the Idempotency-Key header")
+    ] = None,
+) -> RunOut:
+    """Start a run of a job: queue it with `env` values for the job's variables."""
+    async with ctx.db.transaction() as conn:
+        created = await runs.create_run(
+            conn,
+            ctx.caller,
+            project_ish,
+            job_ish,
+            env=(body.env if body and body.env else {}),
+            idempotency_key=idempotency_key or request_token,
+            default_timeout=ctx.server.settings.default_job_timeout,
+            signals=ctx.server.signals,
+        )
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return RunOut.of(created.run, logs.inline_log(ctx.server.logs, created.run))
+
+
+@router.get(JOB_RUNS, response_model=list[RunOut], responses=responses(401, 404, 422))
+async def list_job_runs(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    project_ish: str,
+    job_ish: str,
+    page: PageDep,
+    status: StatusQuery = None,
+) -> list[RunOut]:
+    """List a job's runs, newest first."""
+    return await _list(request, response, ctx, project_ish, job_ish, status, page)
+
+
+@router.get(
+    "/projects/{project_ish}/runs",
+    response_model=list[RunOut],
+    responses=responses(401, 404, 422),
+)
+async def list_project_runs(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    project_ish: str,
+    page: PageDep,
+    status: StatusQuery = None,
+    job: Annotated[str | None, Query(description="Only runs of this job (id or machine name)")] = (
+        None
+    ),
+) -> list[RunOut]:
+    """List a project's runs, newest first."""
+    return await _list(request, response, ctx, project_ish, job, status, page)
+
+
+async def _list(
+    request: Request,
+    response: Response,
+    ctx: Context,
+    project_ish: str,
+    job_ish: str | None,
+    status: str | None,
+    page: PageDep,
+) -> list[RunOut]:
+    async with ctx.db.read() as conn:
+        rows = await runs.list_runs(
+            conn,
+            ctx.caller,
+            project_ish,
+            job_ish=job_ish,
+            status=status,
+            limit=page.fetch,
+            offset=page.offset,
+        )
+    return [RunOut.of(run) for run in page.finish(request, response, rows)]
+
+
+@router.get(JOB_RUN, response_model=RunOut, responses=responses(401, 404))
+async def get_run(ctx: ContextDep, project_ish: str, job_ish: str, run_id: str) -> RunOut:
+    """Read a run; poll it until its status is `complete` or `error`."""
+    return await _read(ctx, run_id, project_ish=project_ish, job_ish=job_ish)
+
+
+@router.get("/runs/{run_id}", response_model=RunOut, responses=responses(401, 404))
+async def get_run_by_id(ctx: ContextDep, run_id: str) -> RunOut:
+    """Read any run you can see, by its id alone."""
+    return await _read(ctx, run_id)
+
+
+@router.get(
+    "/projects/{project_ish}/{job_ish}/run/{run_id}",
+    response_model=RunOut,
+    responses=responses(401, 404),
+    deprecated=True,
+)
+async def get_run_legacy(ctx: ContextDep, project_ish: str, job_ish: str, run_id: str) -> RunOut:
+    """Read a run at the path older JavaScript clients use; prefer the `/jobs/…/runs/…` one."""
+    return await _read(ctx, run_id, project_ish=project_ish, job_ish=job_ish)
+
+
+async def _cancel(ctx: Context, run_id: str, **where: str | None) -> RunOut:
+    async with ctx.db.transaction() as conn:
+        run = await runs.cancel_run(conn, ctx.caller, run_id, signals=ctx.server.signals, **where)
+    return RunOut.of(run, logs.inline_log(ctx.server.logs, run))
+
+
+@router.post(JOB_RUN + "/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409))
+async def cancel_run(ctx: ContextDep, project_ish: str, job_ish: str, run_id: str) -> RunOut:
+    """Cancel a run: a queued one ends at once, a running one's processes are stopped."""
+    return await _cancel(ctx, run_id, project_ish=project_ish, job_ish=job_ish)
+
+
+@router.post(
+    "/runs/{run_id}/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409)
+)
+async def cancel_run_by_id(ctx: ContextDep, run_id: str) -> RunOut:
+    """Cancel a run by its id alone."""
+    return await _cancel(ctx, run_id)
+
+
+async def _log(
+    ctx: Context, run_id: str, offset: int, follow: bool, **where: str | None
+) -> Response:
+    async with ctx.db.read() as conn:
+        run = await runs.get_run(conn, ctx.caller, run_id, **where)
+    media = "text/plain; charset=utf-8"
+    if follow:
+        stream = logs.follow_log(ctx.db, ctx.server.logs, ctx.server.signals, run.id, offset)
+        return StreamingResponse(
+            stream,
+            media_type=media,
+            headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+        )
+    part = logs.read_log(ctx.server.logs, run, offset)
+    headers = {
+        "X-Next-Offset": str(part.next_offset),
+        "X-Log-Complete": "true" if part.complete else "false",
+    }
+    if part.length <= 1024 * 1024:
+        return Response(b"".join(part.chunks), media_type=media, headers=headers)
+    return StreamingResponse(part.chunks, media_type=media, headers=headers)
+
+
+@router.get(
+    JOB_RUN + "/log",
+    response_class=Response,
+    responses={**LOG_RESPONSES, **responses(401, 404, 422)},
+)
+async def read_log(
+    ctx: ContextDep,
+    project_ish: str,
+    job_ish: str,
+    run_id: str,
+    offset: OffsetQuery = 0,
+    follow: FollowQuery = False,
+) -> Response:
+    """Read a run's log from a byte offset, or follow it live (`follow=1`)."""
+    return await _log(ctx, run_id, offset, follow, project_ish=project_ish, job_ish=job_ish)
+
+
+@router.get(
+    "/runs/{run_id}/log",
+    response_class=Response,
+    responses={**LOG_RESPONSES, **responses(401, 404, 422)},
+)
+async def read_log_by_id(
+    ctx: ContextDep,
+    run_id: str,
+    offset: OffsetQuery = 0,
+    follow: FollowQuery = False,
+) -> Response:
+    """Read a run's log by the run's id alone."""
+    return await _log(ctx, run_id, offset, follow)

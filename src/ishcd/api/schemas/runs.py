@@ -1,0 +1,64 @@
+"""Runs."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, Field
+
+from ishcd.api.schemas.common import In, JobRef, ProjectRef, UserRef
+from ishcd.db.runs import RunRecord
+from ishcd.logstore import Inline
+from ishcd.services.run_state import Reason, Status
+
+
+class RunIn(In):
+    env: dict[str, str] | None = Field(
+        default=None,
+        description="Values for the job's declared variables",
+        examples=[{"VAR1": "value1", "VAR2": "value two"}],
+    )
+
+
+class RunOut(BaseModel):
+    id: str
+    status: Status
+    duration: int = Field(description="Whole seconds the run has been (or was) running")
+    created: int
+    changed: int = Field(description="When the status last changed")
+    started: int | None
+    finished: int | None
+    exit_code: int | None
+    error_reason: Reason | None
+    env: dict[str, str] = Field(description="The env the run was given; secrets shown as ***")
+    log: str | None = Field(
+        description="A finished run's log: whole up to 1 MiB, else its first and last 512 KiB"
+    )
+    log_truncated: bool
+    job: JobRef
+    project: ProjectRef
+    created_by: UserRef | None
+
+    @classmethod
+    def of(cls, run: RunRecord, inline: Inline | None = None) -> RunOut:
+        duration = 0.0 if run.started is None else (run.finished or time.time()) - run.started
+        creator = None
+        if run.created_by is not None and run.created_by_username is not None:
+            creator = UserRef(id=run.created_by, username=run.created_by_username)
+        return cls(
+            id=run.id,
+            status=run.status,
+            duration=round(duration),
+            created=int(run.created),
+            changed=int(run.changed),
+            started=None if run.started is None else int(run.started),
+            finished=None if run.finished is None else int(run.finished),
+            exit_code=run.exit_code,
+            error_reason=run.error_reason,
+            env=run.env,
+            log=None if inline is None else inline.text,
+            log_truncated=False if inline is None else inline.truncated,
+            job=JobRef(id=run.job_id, machine_name=run.job_machine_name, name=run.job_name),
+            project=ProjectRef(id=run.project_id, machine_name=run.project_machine_name),
+            created_by=creator,
+        )

@@ -1,0 +1,23 @@
+"""The ``ishcd`` command: the server, the runner, admin commands and a client."""
+
+from __future__ import annotations
+
+import typer
+
+from ishcd.cli import admin, lists, run, server
+
+app = typer.Typer(
+    name="ishcd",
+    help="Ish CD: run ops jobs and CI/CD pipelines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+run.register(app)
+lists.register(app)
+admin.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,96 @@
+"""Local admin commands: work directly on a server's database and data dir."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from ishcd import exceptions, keys
+from ishcd.cli.options import DatabaseUrlOption, DataDirOption, settings_from
+from ishcd.db import database, migrate
+from ishcd.db import users as users_db
+from ishcd.services import passwords, tokens, users
+from ishcd.settings import Settings
+
+users_app = typer.Typer(help="Manage users (local admin commands on the data dir).")
+tokens_app = typer.Typer(help="Manage API tokens (local admin commands on the data dir).")
+
+
+async def _open(settings: Settings) -> database.Database:
+    url = settings.resolved_database_url
+    await migrate.upgrade(url)
+    return await database.connect(url)
+
+
+def _fail(exc: exceptions.IshError) -> typer.Exit:
+    typer.echo(f"error: {exc.message}", err=True)
+    return typer.Exit(1)
+
+
+@users_app.command("create")
+def create_user(
+    username: Annotated[str, typer.Argument(help="The new user's name")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make a site admin")] = False,
+    password: Annotated[
+        str | None, typer.Option(help="The password; a random one is made and printed if absent")
+    ] = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create a user."""
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    shown = password or passwords.generate()
+
+    async def main() -> None:
+        db = await _open(settings)
+        try:
+            hashed = await passwords.hash_password(shown)
+            async with db.transaction() as conn:
+                await users.create_user(conn, username, password_hash=hashed, is_admin=admin)
+        finally:
+            await db.close()
+
+    try:
+        asyncio.run(main())
+    except exceptions.IshError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"created user {username}{' (site admin)' if admin else ''}")
+    if password is None:
+        typer.echo(f"password: {shown}")
+
+
+@tokens_app.command("create")
+def create_token(
+    user: Annotated[str, typer.Option("--user", help="Whose token")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for")],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create an API token; the token alone is printed on the last line."""
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    server_keys = keys.load_keys(settings.secret_key, settings.data_dir)
+
+    async def main() -> str:
+        db = await _open(settings)
+        try:
+            async with db.transaction() as conn:
+                record = await users_db.get_user_by_username(conn, user)
+                if record is None:
+                    raise exceptions.NotFound(f"user {user!r} not found")
+                return (await tokens.create_token(conn, server_keys, record, name)).token
+        finally:
+            await db.close()
+
+    try:
+        token = asyncio.run(main())
+    except exceptions.IshError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"API token {name!r} for {user} (shown once):")
+    typer.echo(token)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")

@@ -1,0 +1,28 @@
+"""Options shared by commands that work on a server's data (no HTTP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ishcd.settings import Settings
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory [env: ISHCD_DATA_DIR; default: ./.ishcd]"),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://… [env: ISHCD_DATABASE_URL; default: SQLite "
+        "in the data dir]",
+    ),
+]
+
+
+def settings_from(**given: Any) -> Settings:
+    """Settings from the environment, overridden by the options actually given."""
+    return Settings(**{name: value for name, value in given.items() if value is not None})

@@ -1,0 +1,77 @@
+"""``ishcd server``: the API, the dispatcher and the embedded runner in one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ishcd.api.app import create_app
+from ishcd.cli.options import DatabaseUrlOption, DataDirOption, settings_from
+from ishcd.server import FirstStart, Server
+from ishcd.settings import Settings
+
+
+def announce_first_start(settings: Settings, first: FirstStart) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    url = f"http://{host}:{settings.port}"
+    typer.echo(
+        "\n"
+        "Ish CD is set up. This is shown once; keep it somewhere safe.\n"
+        f"  user:      {first.username}\n"
+        f"  password:  {first.password}\n"
+        f"  API token: {first.token}\n"
+        "Try it:\n"
+        f"  curl -H 'Authorization: Bearer {first.token}' {url}/v1/account\n"
+        f"API docs: {url}/v1/documentation\n",
+        err=False,
+    )
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [env: ISHCD_HOST; default: 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [env: ISHCD_PORT; default: 8080]")
+    ] = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+    runner_slots: Annotated[
+        int | None,
+        typer.Option(
+            "--runner-slots",
+            help="Runs the embedded runner executes at once; 0 for none "
+            "[env: ISHCD_RUNNER_SLOTS; default: CPU count]",
+        ),
+    ] = None,
+) -> None:
+    """Start the server: API, dispatcher and embedded runner."""
+    settings = settings_from(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        runner_slots=runner_slots,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    server = Server(settings, announce=lambda first: announce_first_start(settings, first))
+    app = create_app(settings, server)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.access_log,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(settings.shutdown_grace) + 5,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(serve)

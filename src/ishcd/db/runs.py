@@ -1,0 +1,315 @@
+"""Queries on runs: the queue, its claims and its transitions.
+
+The database is the queue. ``claim_next`` is one atomic statement: on
+PostgreSQL the inner select takes ``FOR UPDATE SKIP LOCKED`` so concurrent
+claimers never wait on each other; on SQLite the write transaction around it
+already excludes every other writer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from ishcd.db.database import Connection, Row
+from ishcd.db.query import Query, check_columns, insert
+from ishcd.db.tables import jobs, project_members, projects, runs, users
+
+
+class RunRecord(NamedTuple):
+    """A run with the names of its project, job and creator (columns in select order)."""
+
+    seq: int
+    id: str
+    project_id: str
+    job_id: str
+    status: str
+    error_reason: str | None
+    exit_code: int | None
+    script: str
+    env_json: str  # the env the caller gave, secrets masked
+    resolved_env_json: str  # what the run executes with: defaults + env
+    timeout: int
+    created_by: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+    runner_id: str | None
+    heartbeat: float | None
+    cancel_requested: bool
+    log_size: int | None
+    created: float
+    changed: float
+    started: float | None
+    finished: float | None
+    project_machine_name: str
+    job_machine_name: str
+    job_name: str
+    created_by_username: str | None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env: dict[str, str] = json.loads(self.env_json)
+        return env
+
+    @property
+    def resolved_env(self) -> dict[str, str]:
+        env: dict[str, str] = json.loads(self.resolved_env_json)
+        return env
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    id: str
+    project_id: str
+    job_id: str
+    status: str
+    script: str
+    env: dict[str, str]
+    resolved_env: dict[str, str]
+    timeout: int
+    created_by: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+    created: float
+
+
+_JSON_COLUMNS = ("env", "resolved_env")
+_JOINED = (
+    runs.join(jobs, jobs.c.id == runs.c.job_id)
+    .join(projects, projects.c.id == runs.c.project_id)
+    .outerjoin(users, users.c.id == runs.c.created_by)
+)
+_SELECT = sa.select(
+    *(c.label(f"{c.name}_json") if c.name in _JSON_COLUMNS else c for c in runs.c),
+    projects.c.machine_name.label("project_machine_name"),
+    jobs.c.machine_name.label("job_machine_name"),
+    jobs.c.name.label("job_name"),
+    users.c.username.label("created_by_username"),
+).select_from(_JOINED)
+check_columns(_SELECT, RunRecord._fields)
+
+
+def _run(row: Row | None) -> RunRecord | None:
+    return None if row is None else RunRecord._make(row)
+
+
+_INSERT = insert(runs, exclude=("seq",))
+_BY_ID = Query(_SELECT.where(runs.c.id == sa.bindparam("id")))
+# The hot read: a run and the caller's role in its project, in one statement.
+_BY_ID_WITH_ROLE = Query(
+    _SELECT.add_columns(project_members.c.role)
+    .outerjoin(
+        project_members,
+        sa.and_(
+            project_members.c.project_id == runs.c.project_id,
+            project_members.c.user_id == sa.bindparam("user_id"),
+        ),
+    )
+    .where(runs.c.id == sa.bindparam("id"))
+)
+_BY_KEY = Query(
+    _SELECT.where(
+        runs.c.job_id == sa.bindparam("job_id"),
+        runs.c.idempotency_key == sa.bindparam("key"),
+    )
+)
+
+
+def _claim(skip_locked: bool) -> Query:
+    oldest = sa.select(runs.c.seq).where(runs.c.status == "queued").order_by(runs.c.seq).limit(1)
+    if skip_locked:
+        oldest = oldest.with_for_update(skip_locked=True)
+    stmt = (
+        sa.update(runs)
+        .where(runs.c.seq == oldest.scalar_subquery())
+        .values(
+            status="running",
+            runner_id=sa.bindparam("runner_id"),
+            started=sa.bindparam("now"),
+            changed=sa.bindparam("now"),
+            heartbeat=sa.bindparam("now"),
+        )
+        .returning(runs.c.id)
+    )
+    return Query(stmt)
+
+
+_CLAIM = {"sqlite": _claim(skip_locked=False), "postgresql": _claim(skip_locked=True)}
+
+_REQUEST_CANCEL = Query(
+    sa.update(runs)
+    .where(runs.c.id == sa.bindparam("id"), runs.c.status == "running")
+    .values(cancel_requested=True)
+)
+_HEARTBEAT = Query(
+    sa.update(runs)
+    .where(
+        runs.c.id == sa.bindparam("id"),
+        runs.c.runner_id == sa.bindparam("runner_id"),
+        runs.c.status == "running",
+    )
+    .values(heartbeat=sa.bindparam("now"))
+    .returning(runs.c.cancel_requested)
+)
+_CANCEL_REQUESTED = Query(sa.select(runs.c.cancel_requested).where(runs.c.id == sa.bindparam("id")))
+_STALE = Query(
+    sa.select(runs.c.id).where(
+        runs.c.status == "running", runs.c.heartbeat < sa.bindparam("before")
+    )
+)
+_HELD_BY_PREFIX = Query(
+    sa.select(runs.c.id).where(
+        runs.c.status == "running", runs.c.runner_id.startswith(sa.bindparam("prefix"))
+    )
+)
+_ACTIVE_IN_JOB = Query(
+    sa.select(sa.func.count())
+    .select_from(runs)
+    .where(runs.c.job_id == sa.bindparam("job_id"), runs.c.status.in_(["queued", "running"]))
+)
+_ACTIVE_IN_PROJECT = Query(
+    sa.select(sa.func.count())
+    .select_from(runs)
+    .where(
+        runs.c.project_id == sa.bindparam("project_id"), runs.c.status.in_(["queued", "running"])
+    )
+)
+_IDS_IN_PROJECT = Query(sa.select(runs.c.id).where(runs.c.project_id == sa.bindparam("project_id")))
+_IDS_IN_JOB = Query(sa.select(runs.c.id).where(runs.c.job_id == sa.bindparam("job_id")))
+
+
+async def insert_run(conn: Connection, new: NewRun) -> None:
+    params: dict[str, Any] = {name: getattr(new, name) for name in NewRun.__slots__}
+    params["env"] = json.dumps(new.env)
+    params["resolved_env"] = json.dumps(new.resolved_env)
+    params["changed"] = new.created
+    params["cancel_requested"] = False
+    await conn.execute(_INSERT, **params)
+
+
+async def get_run(conn: Connection, run_id: str) -> RunRecord | None:
+    return _run(await conn.fetch_one(_BY_ID, id=run_id))
+
+
+async def get_run_with_role(
+    conn: Connection, run_id: str, user_id: str
+) -> tuple[RunRecord, str | None] | None:
+    """A run and ``user_id``'s role in its project (None when not a member)."""
+    row = await conn.fetch_one(_BY_ID_WITH_ROLE, id=run_id, user_id=user_id)
+    return None if row is None else (RunRecord._make(row[:-1]), row[-1])
+
+
+async def get_run_by_key(conn: Connection, job_id: str, key: str) -> RunRecord | None:
+    return _run(await conn.fetch_one(_BY_KEY, job_id=job_id, key=key))
+
+
+@functools.lru_cache(maxsize=16)
+def _list_query(by_job: bool, by_status: bool) -> Query:
+    stmt = _SELECT.where(runs.c.project_id == sa.bindparam("project_id"))
+    if by_job:
+        stmt = stmt.where(runs.c.job_id == sa.bindparam("job_id"))
+    if by_status:
+        stmt = stmt.where(runs.c.status == sa.bindparam("status"))
+    stmt = stmt.order_by(runs.c.seq.desc()).limit(sa.bindparam("limit"))
+    return Query(stmt.offset(sa.bindparam("offset")))
+
+
+async def list_runs(
+    conn: Connection,
+    project_id: str,
+    *,
+    job_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[RunRecord]:
+    """Runs of a project, newest first, optionally of one job or in one status."""
+    params: dict[str, Any] = {"project_id": project_id, "limit": limit, "offset": offset}
+    if job_id is not None:
+        params["job_id"] = job_id
+    if status is not None:
+        params["status"] = status
+    query = _list_query(job_id is not None, status is not None)
+    return [RunRecord._make(row) for row in await conn.fetch_all(query, **params)]
+
+
+async def claim_next(conn: Connection, runner_id: str, now: float) -> str | None:
+    """Move the oldest queued run to ``running`` for ``runner_id``; its id, if any."""
+    run_id: str | None = await conn.fetch_value(_CLAIM[conn.dialect], runner_id=runner_id, now=now)
+    return run_id
+
+
+@functools.lru_cache(maxsize=32)
+def _set_status_query(fields: frozenset[str]) -> Query:
+    values: dict[str, Any] = {name: sa.bindparam(f"v_{name}") for name in sorted(fields)}
+    stmt = (
+        sa.update(runs)
+        .where(runs.c.id == sa.bindparam("id"), runs.c.status == sa.bindparam("expected"))
+        .values(status=sa.bindparam("v_status"), changed=sa.bindparam("v_changed"), **values)
+    )
+    return Query(stmt)
+
+
+async def set_status(
+    conn: Connection,
+    run_id: str,
+    *,
+    expected: str,
+    status: str,
+    now: float,
+    fields: dict[str, Any],
+) -> bool:
+    """Change status from ``expected`` (and set ``fields``); False if it had moved on."""
+    query = _set_status_query(frozenset(fields))
+    params = {f"v_{name}": value for name, value in fields.items()}
+    changed = await conn.execute(
+        query, id=run_id, expected=expected, v_status=status, v_changed=now, **params
+    )
+    return changed > 0
+
+
+async def request_cancel(conn: Connection, run_id: str) -> bool:
+    return await conn.execute(_REQUEST_CANCEL, id=run_id) > 0
+
+
+async def heartbeat(conn: Connection, run_id: str, runner_id: str, now: float) -> bool | None:
+    """Record that ``runner_id`` still runs ``run_id``.
+
+    Returns whether cancel was requested, or None when the run is no longer
+    this runner's to run (finished, or given up as lost).
+    """
+    row = await conn.fetch_one(_HEARTBEAT, id=run_id, runner_id=runner_id, now=now)
+    return None if row is None else bool(row[0])
+
+
+async def cancel_requested(conn: Connection, run_id: str) -> bool:
+    return bool(await conn.fetch_value(_CANCEL_REQUESTED, id=run_id))
+
+
+async def stale_running(conn: Connection, before: float) -> list[str]:
+    """Running runs whose last heartbeat is older than ``before``."""
+    return [row[0] for row in await conn.fetch_all(_STALE, before=before)]
+
+
+async def running_held_by(conn: Connection, prefix: str) -> list[str]:
+    return [row[0] for row in await conn.fetch_all(_HELD_BY_PREFIX, prefix=prefix)]
+
+
+async def count_active_in_job(conn: Connection, job_id: str) -> int:
+    return int(await conn.fetch_value(_ACTIVE_IN_JOB, job_id=job_id))
+
+
+async def count_active_in_project(conn: Connection, project_id: str) -> int:
+    return int(await conn.fetch_value(_ACTIVE_IN_PROJECT, project_id=project_id))
+
+
+async def ids_in_project(conn: Connection, project_id: str) -> list[str]:
+    return [row[0] for row in await conn.fetch_all(_IDS_IN_PROJECT, project_id=project_id)]
+
+
+async def ids_in_job(conn: Connection, job_id: str) -> list[str]:
+    return [row[0] for row in await conn.fetch_all(_IDS_IN_JOB, job_id=job_id)]

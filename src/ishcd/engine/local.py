@@ -1,0 +1,70 @@
+"""The runner protocol fulfilled in-process, for the server's embedded runner."""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+from ishcd.db.database import Database
+from ishcd.logstore import LogStore
+from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.services import dispatch, run_state
+from ishcd.signals import Signals, wait
+
+_CONTROL = {"continue": Control.CONTINUE, "cancel": Control.CANCEL, "gone": Control.ABANDON}
+
+
+class LocalProtocol(RunnerProtocol):
+    def __init__(self, db: Database, logs: LogStore, signals: Signals):
+        self.db = db
+        self.logs = logs
+        self.signals = signals
+
+    async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            work = self.signals.work.listen()
+            async with self.db.transaction() as conn:
+                run = await dispatch.claim_run(conn, runner_id)
+            if run is not None:
+                self.signals.cancel.register(run.id)
+                if run.cancel_requested:
+                    self.signals.cancel.set(run.id)
+                self.signals.run.bump(run.id)
+                return Assignment(
+                    run_id=run.id,
+                    project=run.project_machine_name,
+                    job=run.job_machine_name,
+                    script=run.script,
+                    env=run.resolved_env,
+                    timeout=run.timeout,
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await wait(work, remaining):
+                return None
+
+    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+        async with self.db.transaction() as conn:
+            answer = await dispatch.heartbeat(conn, run_id, runner_id)
+        return _CONTROL[answer]
+
+    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
+        return await wait(self.signals.cancel.register(run_id), timeout)
+
+    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+        self.logs.append(run_id, offset, data)
+        self.signals.run.bump(run_id)
+
+    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+        size = self.logs.close(run_id)
+        async with self.db.transaction() as conn:
+            await dispatch.finish_run(
+                conn,
+                run_id,
+                runner_id,
+                exit_code=outcome.exit_code,
+                error_reason=cast(run_state.Reason | None, outcome.error_reason),
+                log_size=size,
+            )
+        self.signals.cancel.discard(run_id)
+        self.signals.run.close(run_id)

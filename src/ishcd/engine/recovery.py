@@ -1,0 +1,85 @@
+"""Nothing is left running forever: runs whose runner is gone end ``runner_lost``.
+
+At start, runs held by this server's embedded runner in an earlier life are
+given up at once (that process is gone). After that, a reaper gives up any
+run whose runner has not sent a heartbeat for ``runner_lost_after`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from ishcd.db.database import Database
+from ishcd.logstore import LogStore
+from ishcd.services import dispatch
+from ishcd.signals import Signals
+
+log = logging.getLogger(__name__)
+
+
+async def _give_up(
+    db: Database,
+    logs: LogStore,
+    signals: Signals,
+    run_ids: list[str],
+    why: str,
+    silent_since: float | None = None,
+) -> list[str]:
+    if not run_ids:
+        return []
+    async with db.transaction() as conn:
+        ended = await dispatch.give_up_runs(conn, run_ids, silent_since)
+    for run_id in ended:
+        logs.append(run_id, logs.size(run_id), f"\n[ishcd] {why}: the run ended\n".encode())
+        logs.close(run_id)
+        signals.cancel.set(run_id)
+        signals.run.close(run_id)
+    if ended:
+        log.warning("%d runs ended runner_lost: %s", len(ended), why)
+    return ended
+
+
+async def recover_own_runs(
+    db: Database, logs: LogStore, signals: Signals, runner_prefix: str
+) -> list[str]:
+    """Give up the runs an earlier process of this server was running."""
+    async with db.read() as conn:
+        held = await dispatch.runs_held_by(conn, runner_prefix)
+    return await _give_up(db, logs, signals, held, "the server restarted while it ran")
+
+
+class Reaper:
+    def __init__(self, db: Database, logs: LogStore, signals: Signals, lost_after: float):
+        self.db = db
+        self.logs = logs
+        self.signals = signals
+        self.lost_after = lost_after
+        self._task: asyncio.Task[None] | None = None
+
+    async def reap_once(self) -> list[str]:
+        since = time.time() - self.lost_after
+        async with self.db.read() as conn:
+            stale = await dispatch.stale_runs(conn, since)
+        why = "its runner stopped sending heartbeats"
+        return await _give_up(self.db, self.logs, self.signals, stale, why, since)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        every = max(0.5, self.lost_after / 4)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.reap_once()
+            except Exception:
+                log.exception("reaping lost runs failed; trying again later")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

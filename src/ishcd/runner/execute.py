@@ -1,0 +1,246 @@
+"""Executing one run: workspace, bash in its own process group, live log.
+
+The script runs as ``bash --noprofile --norc -eo pipefail script.sh`` in a
+fresh workspace, in a new session (so its process group holds everything it
+starts), with a clean environment. Output (stdout and stderr merged) goes to
+the log as it is read, chunk by chunk; nothing accumulates in memory.
+Timeout, cancel and shutdown end the whole group: TERM, a grace period, KILL.
+When the script's bash exits, whatever it left running in its group is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+
+BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
+READ_CHUNK = 64 * 1024
+DRAIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    work_dir: Path
+    heartbeat_interval: float = 5.0
+    kill_grace: float = 5.0
+    keep_workspaces: bool = False
+
+
+def base_env() -> dict[str, str]:
+    """The clean environment every run starts from."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/"),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
+
+
+class LogWriter:
+    """Appends to the run's log through the protocol, keeping the byte offset."""
+
+    def __init__(self, protocol: RunnerProtocol, run_id: str):
+        self.protocol = protocol
+        self.run_id = run_id
+        self.offset = 0
+        self._lock = asyncio.Lock()
+
+    async def write(self, data: bytes) -> None:
+        async with self._lock:
+            await self.protocol.append_log(self.run_id, self.offset, data)
+            self.offset += len(data)
+
+    async def note(self, message: str) -> None:
+        """A line from Ish CD itself, set apart from the script's output."""
+        await self.write(f"\n[ishcd] {message}\n".encode())
+
+
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def exit_code_of(returncode: int) -> int:
+    """Shell convention: a process killed by signal N exits 128+N."""
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+async def _watch(protocol: RunnerProtocol, run_id: str, runner_id: str, every: float) -> Control:
+    while True:
+        if await protocol.wait_canceled(run_id, every):
+            return Control.CANCEL
+        control = await protocol.heartbeat(run_id, runner_id)
+        if control is not Control.CONTINUE:
+            return control
+
+
+async def _pump(stream: asyncio.StreamReader, log: LogWriter) -> None:
+    while chunk := await stream.read(READ_CHUNK):
+        await log.write(chunk)
+
+
+class Execution:
+    """One run on one slot; ``abort()`` ends it early (the runner is stopping)."""
+
+    def __init__(
+        self,
+        assignment: Assignment,
+        protocol: RunnerProtocol,
+        runner_id: str,
+        config: RunnerConfig,
+    ):
+        self.assignment = assignment
+        self.protocol = protocol
+        self.runner_id = runner_id
+        self.config = config
+        self.run_dir = config.work_dir / assignment.run_id
+        self.log = LogWriter(protocol, assignment.run_id)
+        self._abort = asyncio.Event()
+
+    def abort(self) -> None:
+        self._abort.set()
+
+    async def run(self) -> Outcome:
+        """Execute and report the outcome (unless the run was taken away)."""
+        try:
+            outcome, report = await self._execute()
+        except Exception as exc:  # the runner must never leave a run unreported
+            with contextlib.suppress(Exception):
+                await self.log.note(f"runner failure: {exc!r}")
+            outcome, report = Outcome(None, "setup_failed"), True
+        if report:
+            await self.protocol.finish(self.assignment.run_id, self.runner_id, outcome)
+        if not self.config.keep_workspaces:
+            await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
+        return outcome
+
+    def _prepare(self) -> tuple[Path, Path]:
+        workspace = self.run_dir / "workspace"
+        workspace.mkdir(parents=True, exist_ok=True)
+        script = self.run_dir / "script.sh"
+        script.write_text(self.assignment.script)
+        return workspace, script
+
+    def _env(self, workspace: Path) -> dict[str, str]:
+        a = self.assignment
+        return {
+            **base_env(),
+            **a.env,
+            "ISHCD_RUN_ID": a.run_id,
+            "ISHCD_PROJECT": a.project,
+            "ISHCD_JOB": a.job,
+            "ISHCD_WORKSPACE": str(workspace),
+        }
+
+    async def _execute(self) -> tuple[Outcome, bool]:
+        try:
+            workspace, script = self._prepare()
+            process = await asyncio.create_subprocess_exec(
+                *BASH,
+                str(script),
+                cwd=workspace,
+                env=self._env(workspace),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            await self.log.note(f"could not start the run: {exc}")
+            return Outcome(None, "setup_failed"), True
+        assert process.stdout is not None
+        pump = asyncio.create_task(_pump(process.stdout, self.log))
+        exited = asyncio.create_task(process.wait())
+        watch = asyncio.create_task(
+            _watch(
+                self.protocol,
+                self.assignment.run_id,
+                self.runner_id,
+                self.config.heartbeat_interval,
+            )
+        )
+        aborted = asyncio.create_task(self._abort.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {exited, watch, aborted},
+                timeout=self.assignment.timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            control = watch.result() if watch in done else None
+            reason, report = await self._stop_if_needed(process.pid, exited, control)
+        finally:
+            watch.cancel()
+            aborted.cancel()
+            # Whatever the script left behind in its group goes with it.
+            signal_group(process.pid, signal.SIGKILL)
+            await exited
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(pump), DRAIN_SECONDS)
+            pump.cancel()
+        return Outcome(exit_code_of(exited.result()), reason), report
+
+    async def _stop_if_needed(
+        self, pgid: int, exited: asyncio.Task[int], control: Control | None
+    ) -> tuple[str | None, bool]:
+        """Stop the group unless the script ended; the error reason and whether to report."""
+        if exited.done():
+            return None, True
+        if control is Control.ABANDON:
+            reason, report, message = "runner_lost", False, "the server gave this run up"
+        elif control is Control.CANCEL:
+            reason, report, message = "canceled", True, "run canceled"
+        elif self._abort.is_set():
+            reason, report, message = "runner_lost", True, "the runner is shutting down"
+        else:
+            reason, report = "timed_out", True
+            message = f"run timed out after {self.assignment.timeout} s"
+        await self.log.note(f"{message}: stopping its processes")
+        signal_group(pgid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), self.config.kill_grace)
+        except TimeoutError:
+            signal_group(pgid, signal.SIGKILL)
+        return reason, report
+
+
+def kill_leftovers(work_dir: Path) -> list[str]:
+    """Kill what runs of a previous runner process left behind; remove their dirs.
+
+    A process is killed only if its environment names one of those runs
+    (``ISHCD_RUN_ID``), so a recycled process id is never hit. Returns the
+    run ids cleaned up.
+    """
+    if not work_dir.is_dir():
+        return []
+    run_ids = {path.name for path in work_dir.iterdir() if path.is_dir()}
+    if run_ids:
+        for pid, run_id in _processes_by_run():
+            if run_id in run_ids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+    for run_id in run_ids:
+        shutil.rmtree(work_dir / run_id, ignore_errors=True)
+    return sorted(run_ids)
+
+
+def _processes_by_run() -> list[tuple[int, str]]:
+    """(pid, ISHCD_RUN_ID) of every process we can see that has one (Linux /proc)."""
+    found: list[tuple[int, str]] = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for item in (entry / "environ").read_bytes().split(b"\0"):
+                if item.startswith(b"ISHCD_RUN_ID="):
+                    found.append((int(entry.name), item[len(b"ISHCD_RUN_ID=") :].decode()))
+                    break
+    return found

@@ -1,0 +1,81 @@
+"""A runner: N slots, each claiming the oldest queued run and executing it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from ishcd.runner.execute import Execution, RunnerConfig, kill_leftovers
+from ishcd.runner.protocol import Assignment, RunnerProtocol
+
+log = logging.getLogger(__name__)
+
+
+class RunnerPool:
+    def __init__(
+        self,
+        protocol: RunnerProtocol,
+        name: str,
+        slots: int,
+        config: RunnerConfig,
+        claim_wait: float = 1.0,
+    ):
+        self.protocol = protocol
+        self.name = name
+        self.slots = slots
+        self.config = config
+        self.claim_wait = claim_wait
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._executions: set[Execution] = set()
+
+    async def start(self) -> None:
+        """Clean up after an earlier process, then start claiming."""
+        cleaned = await asyncio.to_thread(kill_leftovers, self.config.work_dir)
+        if cleaned:
+            log.warning("cleaned up %d runs left behind by an earlier runner", len(cleaned))
+        self.config.work_dir.mkdir(parents=True, exist_ok=True)
+        self._tasks = [
+            asyncio.create_task(self._slot(f"{self.name}/{index}")) for index in range(self.slots)
+        ]
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming; give running runs ``grace`` seconds, then abort them."""
+        self._stopping.set()
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=grace)
+        if pending:
+            for execution in list(self._executions):
+                execution.abort()
+            await asyncio.wait(pending)
+
+    async def _slot(self, runner_id: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                assignment = await self._claim(runner_id)
+                if assignment is None:
+                    continue
+                execution = Execution(assignment, self.protocol, runner_id, self.config)
+                self._executions.add(execution)
+                try:
+                    await execution.run()
+                finally:
+                    self._executions.discard(execution)
+            except Exception:
+                log.exception("runner slot %s failed; going on in a second", runner_id)
+                await asyncio.sleep(1.0)
+
+    async def _claim(self, runner_id: str) -> Assignment | None:
+        claim = asyncio.create_task(self.protocol.claim(runner_id, self.claim_wait))
+        stopping = asyncio.create_task(self._stopping.wait())
+        done, _ = await asyncio.wait({claim, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if claim not in done:
+            claim.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claim
+            if claim.cancelled():
+                return None
+        return claim.result()

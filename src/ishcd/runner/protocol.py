@@ -1,0 +1,62 @@
+"""The runner protocol: everything a runner and the server say to each other.
+
+The embedded runner gets an in-process implementation (``ishcd.engine.local``);
+a remote agent gets one over HTTP. The runner itself sees only this interface,
+so both execute runs through one code path.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A claimed run: what to execute and with what."""
+
+    run_id: str
+    project: str  # machine names, for ISHCD_PROJECT / ISHCD_JOB
+    job: str
+    script: str
+    env: dict[str, str]  # job variables: defaults overlaid with the run's env
+    timeout: int  # seconds
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended. ``error_reason`` None means: by its exit code."""
+
+    exit_code: int | None
+    error_reason: str | None = None
+
+
+class Control(enum.Enum):
+    """What a heartbeat tells the runner."""
+
+    CONTINUE = "continue"
+    CANCEL = "cancel"  # stop the run: someone canceled it
+    ABANDON = "abandon"  # stop the run: it is no longer yours (e.g. given up as lost)
+
+
+class RunnerProtocol(abc.ABC):
+    @abc.abstractmethod
+    async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
+        """The oldest queued run, now running for ``runner_id``; None after the wait."""
+
+    @abc.abstractmethod
+    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+        """Say the run is still alive; learn whether to go on."""
+
+    @abc.abstractmethod
+    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True as soon as the run is canceled."""
+
+    @abc.abstractmethod
+    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+        """Add output at byte ``offset`` of the run's log (a retry never duplicates)."""
+
+    @abc.abstractmethod
+    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+        """Report the end of the run."""

@@ -1,0 +1,126 @@
+"""The server's parts, wired together: database, keys, logs, runner, reaper.
+
+``Server.start`` migrates the database, creates the first admin on an empty
+one, recovers after a crash and starts the embedded runner; ``Server.stop``
+drains the runner and closes everything. The API and the admin commands both
+use it, so they see the same database and keys.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from ishcd import keys as keys_mod
+from ishcd.db import database, migrate
+from ishcd.engine.local import LocalProtocol
+from ishcd.engine.recovery import Reaper, recover_own_runs
+from ishcd.logstore import LogStore
+from ishcd.runner.execute import RunnerConfig
+from ishcd.runner.pool import RunnerPool
+from ishcd.services import passwords, users
+from ishcd.settings import Settings
+from ishcd.signals import Signals
+
+
+def embedded_runner_name(settings: Settings) -> str:
+    """Stable across restarts of this server (host and data dir), unlike its runner ids."""
+    where = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"embedded:{socket.gethostname()}:{where}"
+
+
+@dataclass
+class FirstStart:
+    username: str
+    password: str
+    token: str
+
+
+class DataDirInUse(RuntimeError):
+    pass
+
+
+class Server:
+    def __init__(self, settings: Settings, announce: Callable[[FirstStart], None] | None = None):
+        self.settings = settings
+        self.announce = announce
+        self.signals = Signals()
+        self.logs = LogStore(settings.logs_dir)
+        self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
+        self.db: database.Database | None = None
+        self.pool: RunnerPool | None = None
+        self.reaper: Reaper | None = None
+        self.first_start: FirstStart | None = None
+        self._lock: IO[str] | None = None
+
+    @property
+    def database(self) -> database.Database:
+        assert self.db is not None, "the server has not started"
+        return self.db
+
+    def _lock_data_dir(self) -> None:
+        """One server per data directory: its runner owns the workspaces there."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.settings.data_dir / "server.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise DataDirInUse(
+                f"another Ish CD server is using the data directory {self.settings.data_dir}"
+            ) from exc
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock = handle
+
+    async def start(self, with_runner: bool = True) -> None:
+        self._lock_data_dir()
+        url = self.settings.resolved_database_url
+        await migrate.upgrade(url)
+        self.db = await database.connect(url)
+        await self._first_start()
+        name = embedded_runner_name(self.settings)
+        await recover_own_runs(self.db, self.logs, self.signals, f"{name}:")
+        self.reaper = Reaper(self.db, self.logs, self.signals, self.settings.runner_lost_after)
+        self.reaper.start()
+        if with_runner and self.settings.runner_slots > 0:
+            config = RunnerConfig(
+                work_dir=self.settings.runs_dir,
+                heartbeat_interval=self.settings.heartbeat_interval,
+                kill_grace=self.settings.kill_grace,
+                keep_workspaces=self.settings.keep_workspaces,
+            )
+            protocol = LocalProtocol(self.db, self.logs, self.signals)
+            boot = uuid.uuid4().hex[:8]
+            self.pool = RunnerPool(protocol, f"{name}:{boot}", self.settings.runner_slots, config)
+            await self.pool.start()
+
+    async def _first_start(self) -> None:
+        async with self.database.read() as conn:
+            if await users.count_users(conn) > 0:
+                return
+        password = passwords.generate()
+        password_hash = await passwords.hash_password(password)
+        async with self.database.transaction() as conn:
+            created = await users.create_first_admin(conn, self.keys, password, password_hash)
+        if created is not None:
+            self.first_start = FirstStart(created.user.username, password, created.token)
+            if self.announce is not None:
+                self.announce(self.first_start)
+
+    async def stop(self) -> None:
+        if self.pool is not None:
+            await self.pool.stop(self.settings.shutdown_grace)
+        if self.reaper is not None:
+            await self.reaper.stop()
+        self.logs.close_all()
+        if self.db is not None:
+            await self.db.close()
+        if self._lock is not None:
+            self._lock.close()

@@ -1,0 +1,81 @@
+"""Runs as runners see them: claim, heartbeat, finish; and giving up lost runs."""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from ishcd.db import runs as runs_db
+from ishcd.db.database import Connection
+from ishcd.db.runs import RunRecord
+from ishcd.services import run_state
+
+Heartbeat = Literal["continue", "cancel", "gone"]
+
+
+async def claim_run(conn: Connection, runner_id: str) -> RunRecord | None:
+    """The oldest queued run, now ``running`` for ``runner_id``."""
+    run_id = await runs_db.claim_next(conn, runner_id, time.time())
+    if run_id is None:
+        return None
+    return await runs_db.get_run(conn, run_id)
+
+
+async def heartbeat(conn: Connection, run_id: str, runner_id: str) -> Heartbeat:
+    """Record a runner's heartbeat; tell it whether to go on."""
+    canceled = await runs_db.heartbeat(conn, run_id, runner_id, time.time())
+    if canceled is None:
+        return "gone"
+    return "cancel" if canceled else "continue"
+
+
+async def finish_run(
+    conn: Connection,
+    run_id: str,
+    runner_id: str,
+    *,
+    exit_code: int | None,
+    error_reason: run_state.Reason | None,
+    log_size: int,
+) -> bool:
+    """Record how a running run ended; False if it was not this runner's any more."""
+    run = await runs_db.get_run(conn, run_id)
+    if run is None or run.status != run_state.RUNNING or run.runner_id != runner_id:
+        return False
+    if error_reason is None and exit_code != 0:
+        error_reason = "failed"
+    if error_reason is None:
+        return await run_state.finish(
+            conn, run, run_state.COMPLETE, exit_code=exit_code, log_size=log_size
+        )
+    return await run_state.finish(
+        conn, run, run_state.ERROR, reason=error_reason, exit_code=exit_code, log_size=log_size
+    )
+
+
+async def give_up_runs(
+    conn: Connection, run_ids: list[str], silent_since: float | None = None
+) -> list[str]:
+    """End these running runs ``error``/``runner_lost``; the ids actually ended.
+
+    With ``silent_since``, only runs with no heartbeat since then.
+    """
+    ended = []
+    for run_id in run_ids:
+        run = await runs_db.get_run(conn, run_id)
+        if run is None or run.status != run_state.RUNNING:
+            continue
+        if silent_since is not None and (run.heartbeat or 0) >= silent_since:
+            continue
+        if await run_state.finish(conn, run, run_state.ERROR, reason="runner_lost"):
+            ended.append(run_id)
+    return ended
+
+
+async def stale_runs(conn: Connection, silent_since: float) -> list[str]:
+    """Running runs whose runner has sent no heartbeat since ``silent_since``."""
+    return await runs_db.stale_running(conn, silent_since)
+
+
+async def runs_held_by(conn: Connection, runner_prefix: str) -> list[str]:
+    return await runs_db.running_held_by(conn, runner_prefix)

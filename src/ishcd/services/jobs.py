@@ -1,0 +1,141 @@
+"""Jobs: stored, named shell scripts with declared variables."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ishcd import exceptions
+from ishcd.db import jobs as jobs_db
+from ishcd.db import runs as runs_db
+from ishcd.db.database import Connection
+from ishcd.db.jobs import JobRecord
+from ishcd.db.projects import ProjectRecord
+from ishcd.logstore import LogStore
+from ishcd.services import access, ids, variables
+from ishcd.services.principal import Caller
+
+EDITABLE = ("name", "machine_name", "description", "script", "variables", "timeout")
+
+
+def _bad_machine_name() -> exceptions.ValidationFailed:
+    return exceptions.ValidationFailed.one("machine_name", f"must be {ids.MACHINE_NAME_RULE}")
+
+
+async def _machine_name_taken(conn: Connection, project: ProjectRecord, name: str) -> bool:
+    return await jobs_db.find_job(conn, project.id, name, by_id=False) is not None
+
+
+async def create_job(
+    conn: Connection,
+    caller: Caller,
+    project_ish: str,
+    *,
+    name: str,
+    machine_name: str | None,
+    description: str | None,
+    script: str,
+    declared: list[dict[str, Any]],
+    timeout: int | None,
+) -> tuple[ProjectRecord, JobRecord]:
+    """Create a job in a project (project admins)."""
+    project = await access.project_for(conn, caller, project_ish, "admin")
+    declared = variables.check_declarations(declared)
+    if machine_name is None:
+        base = ids.slugify(name, fallback="job")
+        machine_name, n = base, 1
+        while await _machine_name_taken(conn, project, machine_name):
+            n += 1
+            machine_name = ids.with_suffix(base, n)
+    elif not ids.valid_machine_name(machine_name):
+        raise _bad_machine_name()
+    elif await _machine_name_taken(conn, project, machine_name):
+        raise exceptions.Conflict(
+            f"machine_name {machine_name!r} is taken in project {project.machine_name!r}"
+        )
+    now = time.time()
+    job = JobRecord(
+        id=ids.new_id(),
+        project_id=project.id,
+        machine_name=machine_name,
+        name=name,
+        description=description,
+        script=script,
+        variables=declared,
+        timeout=timeout,
+        created=now,
+        changed=now,
+    )
+    await jobs_db.insert_job(conn, job)
+    return project, job
+
+
+async def list_jobs(
+    conn: Connection, caller: Caller, project_ish: str, limit: int, offset: int
+) -> tuple[ProjectRecord, list[JobRecord]]:
+    """A project's jobs, by machine name."""
+    project = await access.project_for(conn, caller, project_ish)
+    return project, await jobs_db.list_jobs(conn, project.id, limit, offset)
+
+
+async def get_job(
+    conn: Connection, caller: Caller, project_ish: str, job_ish: str
+) -> tuple[ProjectRecord, JobRecord]:
+    return await access.job_for(conn, caller, project_ish, job_ish)
+
+
+def _keep_masked_secrets(
+    new: list[dict[str, Any]], old: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A secret default sent back as ``***`` (as it was shown) keeps its stored value."""
+    old_by_name = {item["name"]: item for item in old}
+    kept = []
+    for item in new:
+        before = old_by_name.get(item["name"])
+        if item.get("default") == variables.MASK and before and before.get("secret"):
+            item = {**item, "default": before["default"]}
+        kept.append(item)
+    return kept
+
+
+async def update_job(
+    conn: Connection, caller: Caller, project_ish: str, job_ish: str, changes: dict[str, Any]
+) -> tuple[ProjectRecord, JobRecord]:
+    """Change a job (project admins); runs already created keep what they had."""
+    project, job = await access.job_for(conn, caller, project_ish, job_ish, "admin")
+    values = {k: v for k, v in changes.items() if k in EDITABLE}
+    for required in ("name", "machine_name", "script", "variables"):
+        if required in values and values[required] is None:
+            raise exceptions.ValidationFailed.one(required, "must not be null")
+    if "variables" in values:
+        declared = _keep_masked_secrets(values["variables"], job.variables)
+        values["variables"] = variables.check_declarations(declared)
+    new_name = values.get("machine_name")
+    if new_name is not None and new_name != job.machine_name:
+        if not ids.valid_machine_name(new_name):
+            raise exceptions.ValidationFailed.one(
+                "machine_name", f"must be {ids.MACHINE_NAME_RULE}"
+            )
+        if await _machine_name_taken(conn, project, new_name):
+            raise exceptions.Conflict(
+                f"machine_name {new_name!r} is taken in project {project.machine_name!r}"
+            )
+    if values:
+        values["changed"] = time.time()
+        await jobs_db.update_job(conn, job.id, values)
+    return project, await access.job_in(conn, project, job.id)
+
+
+async def delete_job(
+    conn: Connection, caller: Caller, project_ish: str, job_ish: str, logs: LogStore
+) -> None:
+    """Delete a job with its runs and logs; refused while runs are active."""
+    _, job = await access.job_for(conn, caller, project_ish, job_ish, "admin")
+    active = await runs_db.count_active_in_job(conn, job.id)
+    if active:
+        raise exceptions.Conflict(
+            f"job {job.machine_name!r} has {active} queued or running runs; cancel them first"
+        )
+    run_ids = await runs_db.ids_in_job(conn, job.id)
+    await jobs_db.delete_job(conn, job.id)
+    conn.on_commit(lambda: logs.delete_many(run_ids))

@@ -1,0 +1,74 @@
+"""Reading run logs: inline on a finished run, by offset, or followed live."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+from ishcd.db import runs as runs_db
+from ishcd.db.database import Database
+from ishcd.db.runs import RunRecord
+from ishcd.logstore import Inline, LogStore
+from ishcd.services import run_state
+from ishcd.signals import Signals, wait
+
+# A follower re-checks the run this often even without news (another replica
+# may be the one writing).
+FOLLOW_POLL = 1.0
+
+
+def _final_size(logs: LogStore, run: RunRecord) -> int:
+    return run.log_size if run.log_size is not None else logs.size(run.id)
+
+
+def inline_log(logs: LogStore, run: RunRecord) -> Inline | None:
+    """The ``log`` of a run response: set once the run has finished."""
+    if run.status not in run_state.FINISHED:
+        return None
+    return logs.inline(run.id, _final_size(logs, run))
+
+
+@dataclass(frozen=True)
+class LogSlice:
+    chunks: Iterator[bytes]
+    length: int
+    next_offset: int
+    complete: bool  # the run has finished: this slice reaches the end of its log
+
+
+def read_log(logs: LogStore, run: RunRecord, offset: int) -> LogSlice:
+    """The log from byte ``offset`` to its current end."""
+    finished = run.status in run_state.FINISHED
+    end = _final_size(logs, run) if finished else logs.size(run.id)
+    start = min(offset, end)
+    return LogSlice(
+        chunks=logs.read(run.id, start, end),
+        length=end - start,
+        next_offset=max(offset, end),
+        complete=finished,
+    )
+
+
+async def follow_log(
+    db: Database, logs: LogStore, signals: Signals, run_id: str, offset: int
+) -> AsyncIterator[bytes]:
+    """The log from ``offset`` as it is written, until the run has finished."""
+    position = offset
+    while True:
+        news = signals.run.listen(run_id)
+        size = logs.size(run_id)
+        if size > position:
+            for chunk in logs.read(run_id, position, size):
+                position += len(chunk)
+                yield chunk
+            continue
+        async with db.read() as conn:
+            run = await runs_db.get_run(conn, run_id)
+        if run is None:
+            return
+        if run.status in run_state.FINISHED:
+            final = _final_size(logs, run)
+            if position >= final:
+                return
+            continue
+        await wait(news, FOLLOW_POLL)

@@ -1,0 +1,108 @@
+"""Projects: named spaces of jobs, runs and members."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ishcd import exceptions
+from ishcd.db import projects as projects_db
+from ishcd.db import runs as runs_db
+from ishcd.db.database import Connection
+from ishcd.db.projects import MemberRecord, ProjectRecord
+from ishcd.logstore import LogStore
+from ishcd.services import access, ids
+from ishcd.services.principal import Caller
+
+
+def _bad_machine_name() -> exceptions.ValidationFailed:
+    return exceptions.ValidationFailed.one("machine_name", f"must be {ids.MACHINE_NAME_RULE}")
+
+
+async def _free_machine_name(conn: Connection, name: str) -> str:
+    base = ids.slugify(name, fallback="project")
+    candidate, n = base, 1
+    while await projects_db.machine_name_taken(conn, candidate):
+        n += 1
+        candidate = ids.with_suffix(base, n)
+    return candidate
+
+
+async def create_project(
+    conn: Connection,
+    caller: Caller,
+    *,
+    name: str,
+    machine_name: str | None,
+    description: str | None,
+) -> ProjectRecord:
+    """Create a project; its creator becomes its admin."""
+    if machine_name is None:
+        machine_name = await _free_machine_name(conn, name)
+    elif not ids.valid_machine_name(machine_name):
+        raise _bad_machine_name()
+    elif await projects_db.machine_name_taken(conn, machine_name):
+        raise exceptions.Conflict(f"machine_name {machine_name!r} is taken")
+    now = time.time()
+    project = ProjectRecord(
+        id=ids.new_id(),
+        machine_name=machine_name,
+        name=name,
+        description=description,
+        created_by=caller.user_id,
+        created=now,
+        changed=now,
+    )
+    await projects_db.insert_project(conn, project)
+    member = MemberRecord(ids.new_id(), project.id, caller.user_id, "admin", now, now)
+    await projects_db.insert_member(conn, member)
+    return project
+
+
+async def list_projects(
+    conn: Connection, caller: Caller, limit: int, offset: int
+) -> list[ProjectRecord]:
+    """The projects the caller can see, by machine name."""
+    user_id = None if caller.is_admin else caller.user_id
+    return await projects_db.list_projects(conn, user_id, limit, offset)
+
+
+async def get_project(conn: Connection, caller: Caller, project_ish: str) -> ProjectRecord:
+    return await access.project_for(conn, caller, project_ish)
+
+
+async def update_project(
+    conn: Connection, caller: Caller, project_ish: str, changes: dict[str, Any]
+) -> ProjectRecord:
+    """Change name, machine name or description (project admins)."""
+    project = await access.project_for(conn, caller, project_ish, "admin")
+    values = {k: v for k, v in changes.items() if k in ("name", "machine_name", "description")}
+    for required in ("name", "machine_name"):
+        if required in values and values[required] is None:
+            raise exceptions.ValidationFailed.one(required, "must not be null")
+    new_name = values.get("machine_name")
+    if new_name is not None and new_name != project.machine_name:
+        if not ids.valid_machine_name(new_name):
+            raise _bad_machine_name()
+        if await projects_db.machine_name_taken(conn, new_name):
+            raise exceptions.Conflict(f"machine_name {new_name!r} is taken")
+    if values:
+        values["changed"] = time.time()
+        await projects_db.update_project(conn, project.id, values)
+    return await access.project_for(conn, caller, project.id)
+
+
+async def delete_project(
+    conn: Connection, caller: Caller, project_ish: str, logs: LogStore
+) -> None:
+    """Delete a project with its jobs, runs and logs; refused while runs are active."""
+    project = await access.project_for(conn, caller, project_ish, "admin")
+    active = await runs_db.count_active_in_project(conn, project.id)
+    if active:
+        raise exceptions.Conflict(
+            f"project {project.machine_name!r} has {active} queued or running runs; "
+            "cancel them first"
+        )
+    run_ids = await runs_db.ids_in_project(conn, project.id)
+    await projects_db.delete_project(conn, project.id)
+    conn.on_commit(lambda: logs.delete_many(run_ids))

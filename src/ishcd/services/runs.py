@@ -1,0 +1,173 @@
+"""Runs as users see them: create, read, list, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ishcd import exceptions
+from ishcd.db import runs as runs_db
+from ishcd.db.database import Connection
+from ishcd.db.runs import NewRun, RunRecord
+from ishcd.services import access, ids, run_state, variables
+from ishcd.services.principal import Caller
+from ishcd.signals import Signals
+
+
+@dataclass(frozen=True)
+class Created:
+    run: RunRecord
+    replayed: bool  # an earlier run returned for the same idempotency key
+
+
+def _request_hash(env: Mapping[str, object]) -> str:
+    return hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()
+
+
+async def create_run(
+    conn: Connection,
+    caller: Caller,
+    project_ish: str,
+    job_ish: str,
+    *,
+    env: Mapping[str, object],
+    idempotency_key: str | None,
+    default_timeout: int,
+    signals: Signals,
+) -> Created:
+    """Queue a run of a job with ``env`` (callers with write access)."""
+    project, job = await access.job_for(conn, caller, project_ish, job_ish, "write")
+    request_hash = _request_hash(env)
+    if idempotency_key is not None:
+        earlier = await runs_db.get_run_by_key(conn, job.id, idempotency_key)
+        if earlier is not None:
+            if earlier.request_hash != request_hash:
+                raise exceptions.ValidationFailed.one(
+                    "Idempotency-Key", "was already used for a run with a different env"
+                )
+            return Created(earlier, replayed=True)
+    resolved = variables.resolve_env(job.variables, env)
+    shown = variables.masked(
+        {k: v for k, v in env.items() if isinstance(v, str)}, variables.secret_names(job.variables)
+    )
+    new = NewRun(
+        id=ids.new_id(),
+        project_id=project.id,
+        job_id=job.id,
+        status=run_state.QUEUED,
+        script=job.script,
+        env=shown,
+        resolved_env=resolved,
+        timeout=job.timeout or default_timeout,
+        created_by=caller.user_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created=time.time(),
+    )
+    await runs_db.insert_run(conn, new)
+    conn.on_commit(signals.work.bump)
+    run = RunRecord(
+        seq=0,
+        id=new.id,
+        project_id=project.id,
+        job_id=job.id,
+        status=new.status,
+        error_reason=None,
+        exit_code=None,
+        script=new.script,
+        env_json=json.dumps(new.env),
+        resolved_env_json=json.dumps(new.resolved_env),
+        timeout=new.timeout,
+        created_by=caller.user_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        runner_id=None,
+        heartbeat=None,
+        cancel_requested=False,
+        log_size=None,
+        created=new.created,
+        changed=new.created,
+        started=None,
+        finished=None,
+        project_machine_name=project.machine_name,
+        job_machine_name=job.machine_name,
+        job_name=job.name,
+        created_by_username=caller.username,
+    )
+    return Created(run, replayed=False)
+
+
+async def get_run(
+    conn: Connection,
+    caller: Caller,
+    run_id: str,
+    *,
+    project_ish: str | None = None,
+    job_ish: str | None = None,
+) -> RunRecord:
+    """A run the caller may see; by id alone, or under its project and job."""
+    found = None
+    if ids.looks_like_uuid(run_id):
+        found = await runs_db.get_run_with_role(conn, run_id, caller.user_id)
+    if found is None or not (caller.is_admin or found[1] is not None):
+        raise exceptions.NotFound(f"run {run_id!r} not found")
+    run = found[0]
+    if project_ish is not None and project_ish not in (run.project_id, run.project_machine_name):
+        raise exceptions.NotFound(f"run {run_id!r} not found in project {project_ish!r}")
+    if job_ish is not None and job_ish not in (run.job_id, run.job_machine_name):
+        raise exceptions.NotFound(f"run {run_id!r} not found in job {job_ish!r}")
+    return run
+
+
+async def list_runs(
+    conn: Connection,
+    caller: Caller,
+    project_ish: str,
+    *,
+    job_ish: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[RunRecord]:
+    """Runs of a project (or of one of its jobs), newest first."""
+    project = await access.project_for(conn, caller, project_ish)
+    job_id = None
+    if job_ish is not None:
+        job_id = (await access.job_in(conn, project, job_ish)).id
+    return await runs_db.list_runs(
+        conn, project.id, job_id=job_id, status=status, limit=limit, offset=offset
+    )
+
+
+async def cancel_run(
+    conn: Connection,
+    caller: Caller,
+    run_id: str,
+    *,
+    project_ish: str | None,
+    job_ish: str | None,
+    signals: Signals,
+) -> RunRecord:
+    """Cancel a run: a queued one ends at once, a running one is told to stop."""
+    run = await get_run(conn, caller, run_id, project_ish=project_ish, job_ish=job_ish)
+    await access.project_for(conn, caller, run.project_id, "write")
+    if run.status == run_state.QUEUED:
+        if await run_state.finish(conn, run, run_state.ERROR, reason="canceled"):
+            conn.on_commit(lambda: signals.run.close(run.id))
+            return await _reread(conn, run.id)
+        run = await _reread(conn, run.id)  # claimed meanwhile: cancel it running
+    if run.status == run_state.RUNNING:
+        await runs_db.request_cancel(conn, run.id)
+        conn.on_commit(lambda: signals.cancel.set(run.id))
+        return await _reread(conn, run.id)
+    raise exceptions.Conflict(f"run {run.id} has already finished ({run.status})")
+
+
+async def _reread(conn: Connection, run_id: str) -> RunRecord:
+    run = await runs_db.get_run(conn, run_id)
+    if run is None:  # pragma: no cover - deleted inside our own transaction
+        raise exceptions.NotFound(f"run {run_id!r} not found")
+    return run

@@ -1,0 +1,100 @@
+"""Job variables: declarations, and the env a run may be given.
+
+A job declares its variables (name, default, required, secret, description).
+A run's env may only name declared variables, with string values; every
+required variable must end up with a non-empty value (from the env or its
+default). Every problem is reported at once, each naming its variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ishcd.exceptions import FieldError, ValidationFailed
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+RESERVED_PREFIX = "ISHCD_"
+MAX_VALUE_BYTES = 128 * 1024
+MASK = "***"
+
+
+def _value_problem(value: object) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if len(value.encode()) > MAX_VALUE_BYTES:
+        return f"must be at most {MAX_VALUE_BYTES} bytes"
+    return None
+
+
+def check_declarations(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Normalize a job's variable declarations, or raise naming each bad one."""
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    normalized = []
+    for index, item in enumerate(declared):
+        path = f"variables[{index}]"
+        name = item.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            errors.append(FieldError(f"{path}.name", "must be a shell variable name"))
+            continue
+        if name.upper().startswith(RESERVED_PREFIX):
+            errors.append(FieldError(f"{path}.name", f"{RESERVED_PREFIX}* names are reserved"))
+        if name in seen:
+            errors.append(FieldError(f"{path}.name", f"{name} is declared twice"))
+        seen.add(name)
+        default = item.get("default")
+        if default is not None and (problem := _value_problem(default)):
+            errors.append(FieldError(f"{path}.default", problem))
+        normalized.append(
+            {
+                "name": name,
+                "default": default,
+                "required": bool(item.get("required", False)),
+                "secret": bool(item.get("secret", False)),
+                "description": item.get("description"),
+            }
+        )
+    if errors:
+        raise ValidationFailed(errors[0].field + ": " + errors[0].message, errors)
+    return normalized
+
+
+def resolve_env(declared: list[dict[str, Any]], env: Mapping[str, object]) -> dict[str, str]:
+    """The variables a run gets: declared defaults overlaid with ``env``."""
+    by_name = {item["name"]: item for item in declared}
+    errors: list[FieldError] = []
+    for name, value in env.items():
+        if name not in by_name:
+            errors.append(FieldError(f"env.{name}", f"{name} is not a variable of this job"))
+        elif problem := _value_problem(value):
+            errors.append(FieldError(f"env.{name}", problem))
+    resolved: dict[str, str] = {}
+    for item in declared:
+        name = item["name"]
+        value = env.get(name, item["default"])
+        if isinstance(value, str):
+            resolved[name] = value
+        if item["required"] and not value:
+            if name in env:
+                errors.append(
+                    FieldError(f"env.{name}", f"{name} is required and must not be empty")
+                )
+            elif not any(e.field == f"env.{name}" for e in errors):
+                errors.append(FieldError(f"env.{name}", f"{name} is required"))
+    if errors:
+        names = ", ".join(e.field for e in errors)
+        raise ValidationFailed(f"invalid env: {names}", errors)
+    return resolved
+
+
+def secret_names(declared: list[dict[str, Any]]) -> set[str]:
+    return {item["name"] for item in declared if item.get("secret")}
+
+
+def masked(env: Mapping[str, str], secrets: set[str]) -> dict[str, str]:
+    """``env`` with the values of secret variables replaced by ``***``."""
+    return {name: MASK if name in secrets else value for name, value in env.items()}

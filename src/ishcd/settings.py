@@ -1,0 +1,60 @@
+"""All configuration of a server or an admin command: ``ISHCD_*`` variables.
+
+One ``Settings`` object is built at start (command-line options override the
+environment) and passed to whatever needs it; nothing reads it globally.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_slots() -> int:
+    return os.cpu_count() or 1
+
+
+class Settings(BaseSettings):
+    """Server configuration; every field is also ``ISHCD_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ISHCD_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    data_dir: Path = Path(".ishcd")
+    database_url: str | None = None
+    runner_slots: int = Field(default_factory=_default_slots, ge=0)
+    secret_key: str | None = None
+    access_log: bool = False
+    log_level: str = "info"
+
+    # Runner and engine timing, in seconds.
+    heartbeat_interval: float = Field(default=5.0, gt=0)
+    runner_lost_after: float = Field(default=30.0, gt=0)
+    kill_grace: float = Field(default=5.0, ge=0)
+    shutdown_grace: float = Field(default=10.0, ge=0)
+    default_job_timeout: int = Field(default=3600, gt=0)
+    keep_workspaces: bool = False
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ishcd.db').resolve()}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
