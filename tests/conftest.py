@@ -1,0 +1,42 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import databases
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> databases.SQLiteTemplates:
+    return databases.SQLiteTemplates(tmp_path_factory.mktemp("sqlite-templates"))
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> Iterator[databases.PostgresTemplates]:
+    templates = databases.PostgresTemplates()
+    yield templates
+    templates.drop_template()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_templates: databases.SQLiteTemplates,
+    postgres_templates: databases.PostgresTemplates,
+) -> AsyncIterator[str]:
+    """A migrated, empty database of each kind: the API suite runs on both."""
+    if request.param == "sqlite":
+        yield await sqlite_templates.clone(tmp_path / "data" / "ishcd.db")
+        return
+    if databases.POSTGRES_URL is None:
+        pytest.skip(databases.SKIP_POSTGRES)
+    url = await postgres_templates.clone()
+    try:
+        yield url
+    finally:
+        await postgres_templates.drop(url)

@@ -1,0 +1,180 @@
+"""The e2e tier: a real ``ishcd server`` process, real HTTP, real runner and shell."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import databases
+
+ISHCD = [sys.executable, "-m", "ishcd"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    """A running ``ishcd server``; ``restart`` and ``kill`` keep its data."""
+
+    data_dir: Path
+    port: int
+    database_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[str] | None = None
+    token: str = ""
+    password: str = ""
+    output: list[str] = field(default_factory=list)
+    _drainer: threading.Thread = field(default_factory=lambda: threading.Thread())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for ishcd commands aimed at this server (client and admin)."""
+        env = {**os.environ, "ISHCD_URL": self.url, "ISHCD_TOKEN": self.token}
+        env["ISHCD_DATA_DIR"] = str(self.data_dir)
+        env["ISHCD_SECRET_KEY"] = "e2e-secret-key"
+        if self.database_url:
+            env["ISHCD_DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 30) -> None:
+        args = [*ISHCD, "server", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        self.process = subprocess.Popen(
+            args,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError("server exited:\n" + "".join(self.output))
+            self.output.append(line)
+            if match := re.search(r"API token: (\S+)", line):
+                self.token = match.group(1)
+            if match := re.search(r"password:\s+(\S+)", line):
+                self.password = match.group(1)
+            if "Application startup complete" in line:
+                break
+        else:
+            raise AssertionError("server did not start:\n" + "".join(self.output))
+        # Keep draining output so the server never blocks on a full pipe.
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+
+    def _drain(self) -> None:
+        process = self.process
+        assert process is not None and process.stdout is not None
+        for line in process.stdout:
+            self.output.append(line)
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._drainer.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        self.process = None
+
+    def kill(self) -> None:
+        """Crash the server: SIGKILL, no shutdown at all."""
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def ishcd(
+        self, *args: str, check: bool = True, **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """Run an ``ishcd`` command aimed at this server."""
+        result = subprocess.run(
+            [*ISHCD, *args], env=self.env, capture_output=True, text=True, timeout=120, **kwargs
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"ishcd {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A fresh server on SQLite with a data dir of its own."""
+    server = LiveServer(data_dir=tmp_path / "data", port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def live_server_factory(tmp_path: Path) -> Iterator[Any]:
+    """Make servers with extra environment (e.g. short heartbeats); all stopped at the end."""
+    made: list[LiveServer] = []
+
+    def make(name: str = "data", database_url: str | None = None, **env: str) -> LiveServer:
+        server = LiveServer(
+            data_dir=tmp_path / name, port=free_port(), database_url=database_url, extra_env=env
+        )
+        server.start()
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url_for_e2e() -> str:
+    if databases.POSTGRES_URL is None:
+        pytest.skip(databases.SKIP_POSTGRES)
+    return databases.POSTGRES_URL
+
+
+def wait_for_run(client: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run: dict[str, Any] = client.get(f"/v1/runs/{run_id}").json()
+        if run["status"] in ("complete", "error"):
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run still {run['status']} after {timeout}s")
+        time.sleep(0.05)
