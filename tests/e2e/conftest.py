@@ -90,7 +90,8 @@ class LiveServer:
 
     def _drain(self) -> None:
         process = self.process
-        assert process is not None and process.stdout is not None
+        assert process is not None
+        assert process.stdout is not None
         for line in process.stdout:
             self.output.append(line)
 
