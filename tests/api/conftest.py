@@ -13,7 +13,10 @@ import httpx
 import pytest
 
 from ishcd.api.app import create_app
+from ishcd.db import projects as projects_db
+from ishcd.db.projects import MemberRecord
 from ishcd.server import Server
+from ishcd.services import ids, tokens, users
 from ishcd.settings import Settings
 
 FINISHED = ("complete", "error")
@@ -47,6 +50,24 @@ class Api:
         kwargs.setdefault("headers", self.auth)
         return await self.http.delete(path, **kwargs)
 
+    async def user(self, username: str, *, admin: bool = False) -> str:
+        """Create another account; its API token."""
+        db = self.server.database
+        async with db.transaction() as conn:
+            user = await users.create_user(conn, username, password_hash=None, is_admin=admin)
+            new = await tokens.create_token(conn, self.server.keys, user, "test")
+        return new.token
+
+    async def grant(self, project_id: str, token: str, role: str) -> None:
+        """Make the token's user a member of a project with ``role``."""
+        db = self.server.database
+        async with db.read() as conn:
+            caller = await tokens.authenticate(conn, self.server.keys, token)
+        now = time.time()
+        member = MemberRecord(ids.new_id(), project_id, caller.user_id, role, now, now)
+        async with db.transaction() as conn:
+            await projects_db.insert_member(conn, member)
+
     async def project(self, name: str = "My Corp", **fields: Any) -> dict[str, Any]:
         response = await self.post("/v1/projects", json={"name": name, **fields})
         assert response.status_code == 201, response.text
@@ -76,6 +97,10 @@ class Api:
             if time.monotonic() > deadline:
                 raise AssertionError(f"run still {run['status']} after {timeout}s: {run}")
             await asyncio.sleep(0.02)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

@@ -79,12 +79,13 @@ def insert(table: sa.Table, exclude: tuple[str, ...] = ()) -> Query:
 
 
 def compile_statement(statement: sa.Executable, dialect: str) -> Compiled:
-    compiled = statement.compile(  # type: ignore[attr-defined]
-        dialect=DIALECTS[dialect], compile_kwargs={"render_postcompile": True}
-    )
+    compiled = statement.compile(dialect=DIALECTS[dialect])  # type: ignore[attr-defined]
+    if "POSTCOMPILE" in compiled.string:
+        # Expanding IN parameters need values at compile time; write OR clauses instead.
+        raise ValueError(f"statement needs render-time parameters: {compiled.string}")
     names = tuple(compiled.positiontup or ())
     defaults = []
     for name in names:
         bind = compiled.binds[name]
-        defaults.append(_REQUIRED if bind.required else compiled.params.get(name))
+        defaults.append(_REQUIRED if bind.required else bind.effective_value)
     return Compiled(compiled.string, names, tuple(defaults))

@@ -166,17 +166,16 @@ _HELD_BY_PREFIX = Query(
         runs.c.status == "running", runs.c.runner_id.startswith(sa.bindparam("prefix"))
     )
 )
+_ACTIVE = sa.or_(runs.c.status == "queued", runs.c.status == "running")
 _ACTIVE_IN_JOB = Query(
     sa.select(sa.func.count())
     .select_from(runs)
-    .where(runs.c.job_id == sa.bindparam("job_id"), runs.c.status.in_(["queued", "running"]))
+    .where(runs.c.job_id == sa.bindparam("job_id"), _ACTIVE)
 )
 _ACTIVE_IN_PROJECT = Query(
     sa.select(sa.func.count())
     .select_from(runs)
-    .where(
-        runs.c.project_id == sa.bindparam("project_id"), runs.c.status.in_(["queued", "running"])
-    )
+    .where(runs.c.project_id == sa.bindparam("project_id"), _ACTIVE)
 )
 _IDS_IN_PROJECT = Query(sa.select(runs.c.id).where(runs.c.project_id == sa.bindparam("project_id")))
 _IDS_IN_JOB = Query(sa.select(runs.c.id).where(runs.c.job_id == sa.bindparam("job_id")))

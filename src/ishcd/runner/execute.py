@@ -17,12 +17,13 @@ import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
 READ_CHUNK = 64 * 1024
-DRAIN_SECONDS = 2.0
+DRAIN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,47 @@ async def _watch(protocol: RunnerProtocol, run_id: str, runner_id: str, every: f
         control = await protocol.heartbeat(run_id, runner_id)
         if control is not Control.CONTINUE:
             return control
+
+
+class _ExitAware(asyncio.subprocess.SubprocessStreamProtocol):
+    """Learns of the process's exit at once.
+
+    ``Process.wait()`` (CPython 3.11) resolves only once every pipe is closed
+    too, so a background child still holding stdout would make a finished
+    script look alive. ``exited`` resolves when the process itself exits.
+    """
+
+    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop):
+        super().__init__(limit=limit, loop=loop)
+        self.exited: asyncio.Future[None] = loop.create_future()
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
+@dataclass
+class _Child:
+    process: asyncio.subprocess.Process
+    transport: asyncio.SubprocessTransport
+    exited: asyncio.Future[None]
+
+
+async def _spawn(args: list[str], cwd: Path, env: dict[str, str]) -> _Child:
+    """Start ``args`` in a new session with stdout+stderr on one pipe."""
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.subprocess_exec(
+        lambda: _ExitAware(READ_CHUNK * 4, loop),
+        *args,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return _Child(asyncio.subprocess.Process(transport, protocol, loop), transport, protocol.exited)
 
 
 async def _pump(stream: asyncio.StreamReader, log: LogWriter) -> None:
@@ -141,22 +183,13 @@ class Execution:
     async def _execute(self) -> tuple[Outcome, bool]:
         try:
             workspace, script = self._prepare()
-            process = await asyncio.create_subprocess_exec(
-                *BASH,
-                str(script),
-                cwd=workspace,
-                env=self._env(workspace),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
+            child = await _spawn([*BASH, str(script)], workspace, self._env(workspace))
         except OSError as exc:
             await self.log.note(f"could not start the run: {exc}")
             return Outcome(None, "setup_failed"), True
+        process, exited = child.process, child.exited
         assert process.stdout is not None
         pump = asyncio.create_task(_pump(process.stdout, self.log))
-        exited = asyncio.create_task(process.wait())
         watch = asyncio.create_task(
             _watch(
                 self.protocol,
@@ -167,8 +200,9 @@ class Execution:
         )
         aborted = asyncio.create_task(self._abort.wait())
         try:
+            waits: set[asyncio.Future[Any]] = {exited, watch, aborted}
             done, _ = await asyncio.wait(
-                {exited, watch, aborted},
+                waits,
                 timeout=self.assignment.timeout,
                 return_when=asyncio.FIRST_COMPLETED,
             )
@@ -180,13 +214,29 @@ class Execution:
             # Whatever the script left behind in its group goes with it.
             signal_group(process.pid, signal.SIGKILL)
             await exited
+            await self._drain(pump)
+            # Not process.wait(): a child that left the group may still hold the pipe.
+            returncode = child.transport.get_returncode()
+            child.transport.close()
+        assert returncode is not None
+        return Outcome(exit_code_of(returncode), reason), report
+
+    async def _drain(self, pump: asyncio.Task[None]) -> None:
+        """Read the output to its end; if a process that left the group still
+        holds the pipe, find it by ``ISHCD_RUN_ID`` in its environment and kill it."""
+        for attempt in range(2):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(pump), DRAIN_SECONDS)
-            pump.cancel()
-        return Outcome(exit_code_of(exited.result()), reason), report
+                return
+            if attempt == 0:
+                run_id = self.assignment.run_id
+                killed = await asyncio.to_thread(kill_processes_of, {run_id})
+                if killed:
+                    await self.log.note(f"killed {killed} processes the run left running")
+        pump.cancel()
 
     async def _stop_if_needed(
-        self, pgid: int, exited: asyncio.Task[int], control: Control | None
+        self, pgid: int, exited: asyncio.Future[None], control: Control | None
     ) -> tuple[str | None, bool]:
         """Stop the group unless the script ended; the error reason and whether to report."""
         if exited.done():
@@ -220,13 +270,21 @@ def kill_leftovers(work_dir: Path) -> list[str]:
         return []
     run_ids = {path.name for path in work_dir.iterdir() if path.is_dir()}
     if run_ids:
-        for pid, run_id in _processes_by_run():
-            if run_id in run_ids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+        kill_processes_of(run_ids)
     for run_id in run_ids:
         shutil.rmtree(work_dir / run_id, ignore_errors=True)
     return sorted(run_ids)
+
+
+def kill_processes_of(run_ids: set[str]) -> int:
+    """SIGKILL every process whose environment names one of ``run_ids``; how many."""
+    killed = 0
+    for pid, run_id in _processes_by_run():
+        if run_id in run_ids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+    return killed
 
 
 def _processes_by_run() -> list[tuple[int, str]]:

@@ -147,9 +147,9 @@ async def cancel_run(
     caller: Caller,
     run_id: str,
     *,
-    project_ish: str | None,
-    job_ish: str | None,
     signals: Signals,
+    project_ish: str | None = None,
+    job_ish: str | None = None,
 ) -> RunRecord:
     """Cancel a run: a queued one ends at once, a running one is told to stop."""
     run = await get_run(conn, caller, run_id, project_ish=project_ish, job_ish=job_ish)
