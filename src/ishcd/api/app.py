@@ -19,6 +19,8 @@ from ishcd.server import Server
 from ishcd.settings import Settings
 
 PREFIX = "/v1"
+# Most-used first: routes are matched in order.
+ROUTERS = tuple(m.router for m in (runs, jobs, projects, account, auth, health))
 DESCRIPTION = """\
 Ish CD runs your ops jobs and CI/CD pipelines. Everything the web UI does goes
 through this API.
@@ -56,19 +58,19 @@ def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
     )
     app.state.server = the_server
     errors.install(app)
-    # Most-used first: routes are matched in order.
-    for module in (runs, jobs, projects, account, auth, health):
-        app.include_router(module.router, prefix=PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=PREFIX)
     _mount_docs(app)
-    _declare_security(app)
+    _finish_openapi(app)
     return app
 
 
 PUBLIC = {f"{PREFIX}/health", f"{PREFIX}/auth/token"}
 
 
-def _declare_security(app: FastAPI) -> None:
-    """Document the auth schemes once, instead of a parsing dependency on every route."""
+def _finish_openapi(app: FastAPI) -> None:
+    """Declare the auth schemes once (instead of a parsing dependency on every
+    route), and document FastAPI's own 422 answers with our error shape."""
     make = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -91,12 +93,24 @@ def _declare_security(app: FastAPI) -> None:
         }
         schema["security"] = [{"bearer": []}, {"basic": []}]
         for path, operations in schema["paths"].items():
-            if path in PUBLIC:
-                for operation in operations.values():
+            for operation in operations.values():
+                if path in PUBLIC:
                     operation["security"] = []
+                _use_error_schema(operation)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _use_error_schema(operation: dict[str, Any]) -> None:
+    invalid = operation["responses"].get("422")
+    if invalid is not None:
+        invalid["description"] = errors.DESCRIPTIONS[422]
+        invalid["content"] = {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+        }
 
 
 def _mount_docs(app: FastAPI) -> None:
