@@ -54,6 +54,13 @@ class PostgresTemplates:
         await _admin(f'CREATE DATABASE "{clone}" TEMPLATE "{self.template}"')
         return _with_database(POSTGRES_URL, clone)
 
+    async def empty(self) -> str:
+        """A database with nothing in it, not even the schema."""
+        assert POSTGRES_URL is not None
+        name = f"ishcd_empty_{uuid.uuid4().hex[:12]}"
+        await _admin(f'CREATE DATABASE "{name}"')
+        return _with_database(POSTGRES_URL, name)
+
     async def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,85 @@
+"""Migrations: from nothing to head and back, and head matches the table metadata."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from ishcd.db import migrate, postgres
+from ishcd.db.tables import metadata
+from tests import databases
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_templates: databases.PostgresTemplates,
+) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if databases.POSTGRES_URL is None:
+        pytest.skip(databases.SKIP_POSTGRES)
+    url = await postgres_templates.empty()
+    try:
+        yield url
+    finally:
+        await postgres_templates.drop(url)
+
+
+def _diff(connection: sa.Connection) -> list[object]:
+    return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+async def schema_diff(url: str) -> list[object]:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            diff = _diff(connection)
+        engine.dispose()
+        return diff
+    dsn = postgres.dsn_from_url(url).replace("postgresql://", "postgresql+asyncpg://", 1)
+    async_engine = create_async_engine(dsn)
+    async with async_engine.connect() as connection:
+        diff = await connection.run_sync(_diff)
+    await async_engine.dispose()
+    return diff
+
+
+async def table_names(url: str) -> set[str]:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url)
+        names = set(sa.inspect(engine).get_table_names())
+        engine.dispose()
+        return names
+    dsn = postgres.dsn_from_url(url).replace("postgresql://", "postgresql+asyncpg://", 1)
+    async_engine = create_async_engine(dsn)
+    async with async_engine.connect() as connection:
+        names = set(await connection.run_sync(lambda c: sa.inspect(c).get_table_names()))
+    await async_engine.dispose()
+    return names
+
+
+async def test_upgrade_from_nothing_matches_the_metadata(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    assert await schema_diff(empty_url) == []
+    assert set(metadata.tables) <= await table_names(empty_url)
+
+
+async def test_upgrade_is_idempotent_and_reversible(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    await migrate.upgrade(empty_url)
+    config = migrate.alembic_config(empty_url)
+    await asyncio.to_thread(command.downgrade, config, "base")
+    assert set(metadata.tables).isdisjoint(await table_names(empty_url))
+    await migrate.upgrade(empty_url)
+    assert await schema_diff(empty_url) == []
