@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ishcd import exceptions, keys
+from ishcd import exceptions
 from ishcd.cli.options import DatabaseUrlOption, DataDirOption, settings_from
-from ishcd.db import database, migrate
-from ishcd.db import users as users_db
-from ishcd.services import passwords, tokens, users
-from ishcd.settings import Settings
+
+if TYPE_CHECKING:
+    from ishcd.db.database import Database
+    from ishcd.settings import Settings
 
 users_app = typer.Typer(help="Manage users (local admin commands on the data dir).")
 tokens_app = typer.Typer(help="Manage API tokens (local admin commands on the data dir).")
 
 
-async def _open(settings: Settings) -> database.Database:
+async def _open(settings: Settings) -> Database:
+    # Imported here so client commands start fast.
+    from ishcd.db import database, migrate
+
     url = settings.resolved_database_url
     await migrate.upgrade(url)
     return await database.connect(url)
@@ -40,6 +43,8 @@ def create_user(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a user."""
+    from ishcd.services import passwords, users
+
     settings = settings_from(data_dir=data_dir, database_url=database_url)
     shown = password or passwords.generate()
 
@@ -69,6 +74,10 @@ def create_token(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create an API token; the token alone is printed on the last line."""
+    from ishcd import keys
+    from ishcd.db import users as users_db
+    from ishcd.services import tokens
+
     settings = settings_from(data_dir=data_dir, database_url=database_url)
     server_keys = keys.load_keys(settings.secret_key, settings.data_dir)
 

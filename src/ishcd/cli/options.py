@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ishcd.settings import Settings
+if TYPE_CHECKING:
+    from ishcd.settings import Settings
 
 DataDirOption = Annotated[
     Path | None,
@@ -25,4 +26,6 @@ DatabaseUrlOption = Annotated[
 
 def settings_from(**given: Any) -> Settings:
     """Settings from the environment, overridden by the options actually given."""
+    from ishcd.settings import Settings
+
     return Settings(**{name: value for name, value in given.items() if value is not None})

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from ishcd.api.app import create_app
 from ishcd.cli.options import DatabaseUrlOption, DataDirOption, settings_from
-from ishcd.server import FirstStart, Server
-from ishcd.settings import Settings
+
+if TYPE_CHECKING:
+    from ishcd.server import FirstStart
+    from ishcd.settings import Settings
 
 
 def announce_first_start(settings: Settings, first: FirstStart) -> None:
@@ -49,6 +49,12 @@ def serve(
     ] = None,
 ) -> None:
     """Start the server: API, dispatcher and embedded runner."""
+    # Imported here so client commands start fast.
+    import uvicorn
+
+    from ishcd.api.app import create_app
+    from ishcd.server import Server
+
     settings = settings_from(
         host=host,
         port=port,
