@@ -200,3 +200,15 @@ async def test_a_process_that_left_the_group_is_found_and_killed(
     assert "killed 1 processes the run left running" in run["log"]
     await asyncio.sleep(0.2)
     assert not alive(int(pids.read_text()))
+
+
+@pytest.mark.parametrize("settings_overrides", [{"runner_slots": 1}])
+async def test_the_oldest_queued_run_goes_first(
+    api: Api, project: dict[str, Any], tmp_path: Path
+) -> None:
+    order = tmp_path / "order"
+    await api.job("ops", f"echo $ISHCD_RUN_ID >> {order}", name="j")
+    runs = [await api.start("ops", "j") for _ in range(6)]
+    for run in runs:
+        await api.wait(run["id"])
+    assert order.read_text().split() == [run["id"] for run in runs]
