@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
     runner_slots: int = Field(default_factory=_default_slots, ge=0)
     secret_key: str | None = None
     access_log: bool = False
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     # Runner and engine timing, in seconds.
     heartbeat_interval: float = Field(default=5.0, gt=0)

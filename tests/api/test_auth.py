@@ -39,7 +39,9 @@ async def test_token_and_basic_schemes_work_too(api: Api) -> None:
 
 async def test_a_token_signed_with_another_key_is_refused(api: Api) -> None:
     forged = jwt.encode(
-        {"iss": "ishcd", "sub": "x", "typ": "api", "jti": "y", "iat": 1}, "w" * 32, algorithm="HS256"
+        {"iss": "ishcd", "sub": "x", "typ": "api", "jti": "y", "iat": 1},
+        "w" * 32,
+        algorithm="HS256",
     )
     assert (await api.http.get("/v1/account", headers=bearer(forged))).status_code == 401
 
