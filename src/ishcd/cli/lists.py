@@ -1,9 +1,150 @@
-"""``ishcd run``: start a run through the API (placeholder, replaced below)."""
+"""``ishcd projects list``, ``ishcd jobs list``, ``ishcd runs list``: tables, or ``--json``."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ishcd.cli.connect import DEFAULT_URL, TokenOption, UrlOption, client_from, reporting_errors
+
+projects_app = typer.Typer(help="Projects on an Ish CD server.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Jobs of a project on an Ish CD server.", no_args_is_help=True)
+runs_app = typer.Typer(help="Runs on an Ish CD server.", no_args_is_help=True)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON array instead of a table")
+]
+ProjectArgument = Annotated[
+    str, typer.Argument(help="The project: its id or machine name", show_default=False)
+]
+STATUS_STYLE = {"queued": "dim", "running": "yellow", "complete": "green", "error": "red"}
+UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration_text(seconds: int) -> str:
+    """A duration for people: ``42s``, ``3m 05s``, ``2h 03m``."""
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+def ago(then: int, now: float) -> str:
+    """A past Unix time for people: ``just now``, ``3 minutes ago``, or a date past 30 days."""
+    seconds = max(0, int(now - then))
+    if seconds < 5:
+        return "just now"
+    if seconds >= 30 * 86400:
+        return datetime.fromtimestamp(then).strftime("%Y-%m-%d")
+    for unit, size in UNITS:
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"  # pragma: no cover - the loop always returns
+
+
+def _print(table: Table) -> None:
+    console = Console()
+    if console.is_terminal:
+        console.print(table)
+        return
+    # Piped: one line per row, not wrapped to an imagined 80 columns, no padding at the end.
+    console = Console(width=1000)
+    with console.capture() as capture:
+        console.print(table)
+    for line in capture.get().splitlines():
+        typer.echo(line.rstrip())
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str | Text]]) -> Table:
+    table = Table(*headers, box=None, pad_edge=False, header_style="bold")
+    for row in rows:
+        # Text cells: a name with [brackets] is shown as is, not taken for markup.
+        table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
+    return table
+
+
+def _show(items: list[Any], as_json: bool, what: str, table: Table) -> None:
+    if as_json:
+        typer.echo(json.dumps([item.raw for item in items], indent=2))
+    elif not items:
+        typer.echo(f"no {what}", err=True)
+    else:
+        _print(table)
+
+
+@projects_app.command("list")
+def list_projects(
+    as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """List the projects you can see."""
+    with client_from(url, token) as client, reporting_errors():
+        projects = list(client.projects().iter_all())
+    rows = [(p.machine_name, p.name, p.id) for p in projects]
+    _show(projects, as_json, "projects", _table(("MACHINE NAME", "NAME", "ID"), rows))
+
+
+@jobs_app.command("list")
+def list_jobs(
+    project: ProjectArgument,
+    as_json: JsonOption = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """List a project's jobs."""
+    with client_from(url, token) as client, reporting_errors():
+        jobs = list(client.projects(project).jobs().iter_all())
+    rows = [(j.machine_name, j.name, j.id) for j in jobs]
+    _show(jobs, as_json, "jobs", _table(("MACHINE NAME", "NAME", "ID"), rows))
+
+
+@runs_app.command("list")
+def list_runs(
+    project: ProjectArgument,
+    job: Annotated[
+        str | None, typer.Option("--job", help="Only this job's runs", show_default=False)
+    ] = None,
+    status: Annotated[
+        Literal["queued", "running", "complete", "error"] | None,
+        typer.Option("--status", help="Only runs in this status", show_default=False),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs")] = 30,
+    as_json: JsonOption = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """List a project's runs, newest first."""
+    with client_from(url, token) as client, reporting_errors():
+        listing = client.projects(project).runs()
+        found = listing.iter_all(status=status, job=job, per_page=min(limit, 100))
+        runs = list(itertools.islice(found, limit))
+    now = time.time()
+    rows = [
+        (
+            r.id,
+            r.job.machine_name,
+            Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+            r.error_reason or "",
+            ago(r.created, now),
+            "" if r.started is None else duration_text(r.duration),
+        )
+        for r in runs
+    ]
+    headers = ("ID", "JOB", "STATUS", "REASON", "CREATED", "DURATION")
+    _show(runs, as_json, "runs", _table(headers, rows))
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(projects_app, name="projects")
+    app.add_typer(jobs_app, name="jobs")
+    app.add_typer(runs_app, name="runs")

@@ -1,0 +1,75 @@
+"""The Ish CD Python client: the HTTP API as objects, on httpx.
+
+    from ishcd.client import Client
+
+    with Client(token, host="http://127.0.0.1:8080") as client:
+        run = client.projects("my-corp").jobs("backup-prod").runs().create(
+            env={"A": "b"}, wait=True
+        )
+        print(run.status, run.exit_code, run.log)
+
+It stands alone: nothing here imports the rest of Ish CD.
+"""
+
+from __future__ import annotations
+
+from ishcd.client.client import Client
+from ishcd.client.errors import (
+    ApiError,
+    BadRequest,
+    ClientError,
+    Conflict,
+    ConnectionFailed,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ServerError,
+    Unauthorized,
+    UnexpectedResponse,
+    ValidationFailed,
+    WaitTimeout,
+)
+from ishcd.client.models import (
+    Account,
+    CreatedToken,
+    Job,
+    JobRef,
+    Project,
+    ProjectRef,
+    Token,
+    UserRef,
+    Variable,
+)
+from ishcd.client.run import LogPart, Run
+from ishcd.client.runs import RunHandle
+from ishcd.client.transport import DEFAULT_HOST
+
+__all__ = [
+    "DEFAULT_HOST",
+    "Account",
+    "ApiError",
+    "BadRequest",
+    "Client",
+    "ClientError",
+    "Conflict",
+    "ConnectionFailed",
+    "CreatedToken",
+    "FieldError",
+    "Forbidden",
+    "Job",
+    "JobRef",
+    "LogPart",
+    "NotFound",
+    "Project",
+    "ProjectRef",
+    "Run",
+    "RunHandle",
+    "ServerError",
+    "Token",
+    "Unauthorized",
+    "UnexpectedResponse",
+    "UserRef",
+    "ValidationFailed",
+    "Variable",
+    "WaitTimeout",
+]

@@ -1,0 +1,105 @@
+"""The entry point: ``Client(token, host=...)``."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, overload
+
+import httpx
+
+from ishcd.client import errors
+from ishcd.client.account import AccountHandle, TokenHandle, Tokens
+from ishcd.client.projects import ProjectHandle, Projects
+from ishcd.client.runs import RunHandle
+from ishcd.client.transport import DEFAULT_HOST, DEFAULT_TIMEOUT, Transport
+
+
+class Client:
+    """A client of one Ish CD server, acting as the owner of ``token``.
+
+    ``Client(token, host=url).projects("my-corp").jobs("backup-prod").runs()
+    .create(env={"A": "b"}, wait=True)`` starts a run and returns it finished.
+    Use it as a context manager, or call :meth:`close`, to close its connections.
+    """
+
+    def __init__(
+        self,
+        token: str | None,
+        host: str = DEFAULT_HOST,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.transport = Transport(host, token, timeout=timeout, http_transport=transport)
+
+    @property
+    def host(self) -> str:
+        """The server's root URL."""
+        return self.transport.base_url
+
+    def __repr__(self) -> str:
+        return f"Client(host={self.host!r})"
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def health(self) -> dict[str, Any]:
+        """The server's ``/v1/health``: ``{"status": "ok", "version": …}`` (no token needed)."""
+        data = self.transport.json("GET", "/v1/health")
+        if not isinstance(data, dict):
+            raise errors.UnexpectedResponse("GET /v1/health: expected a JSON object")
+        return data
+
+    def exchange_token(self, api_token: str | None = None) -> str:
+        """A JWT valid for 12 hours for an API token (by default the client's own)."""
+        token = api_token or self.transport.token
+        if not token:
+            raise errors.ClientError("no API token to exchange")
+        data = self.transport.json("GET", "/v1/auth/token", params={"api_token": token})
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            raise errors.UnexpectedResponse('GET /v1/auth/token: expected {"token": …}')
+        return str(data["token"])
+
+    def account(self) -> AccountHandle:
+        """Your account."""
+        return AccountHandle(self.transport)
+
+    @overload
+    def tokens(self) -> Tokens: ...
+
+    @overload
+    def tokens(self, token_id: str) -> TokenHandle: ...
+
+    def tokens(self, token_id: str | None = None) -> Tokens | TokenHandle:
+        """Your API tokens, or with ``token_id`` that one token."""
+        if token_id is None:
+            return Tokens(self.transport)
+        return TokenHandle(self.transport, token_id)
+
+    @overload
+    def projects(self) -> Projects: ...
+
+    @overload
+    def projects(self, project: str) -> ProjectHandle: ...
+
+    def projects(self, project: str | None = None) -> Projects | ProjectHandle:
+        """The projects you can see, or with ``project`` (id or machine name) that one."""
+        if project is None:
+            return Projects(self.transport)
+        return ProjectHandle(self.transport, project)
+
+    def runs(self, run_id: str) -> RunHandle:
+        """Any run you can see, by its id alone."""
+        return RunHandle(self.transport, run_id)

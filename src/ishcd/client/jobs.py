@@ -1,0 +1,108 @@
+"""Jobs through the API: ``project.jobs()`` and ``project.jobs("backup-prod")``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, overload
+
+from ishcd.client.models import Job, Variable
+from ishcd.client.runs import JobRuns, RunHandle
+from ishcd.client.transport import Transport, segment
+
+JobList = list[Job]
+VariableSpec = Variable | Mapping[str, Any]
+
+
+def _variables(variables: Sequence[VariableSpec]) -> list[dict[str, Any]]:
+    return [v.to_json() if isinstance(v, Variable) else dict(v) for v in variables]
+
+
+def _encode(fields: Mapping[str, object]) -> dict[str, object]:
+    body = dict(fields)
+    variables = body.get("variables")
+    if isinstance(variables, list | tuple):
+        body["variables"] = [v.to_json() if isinstance(v, Variable) else v for v in variables]
+    return body
+
+
+class Jobs:
+    """The jobs of one project."""
+
+    def __init__(self, transport: Transport, project_path: str):
+        self._transport = transport
+        self._path = project_path + "/jobs"
+
+    def list(self, *, page: int | None = None, per_page: int | None = None) -> JobList:
+        """One page of the project's jobs, by machine name."""
+        items = self._transport.items(self._path, {"page": page, "per_page": per_page})
+        return [Job.from_json(item) for item in items]
+
+    def iter_all(self, *, per_page: int = 100) -> Iterator[Job]:
+        """Every job of the project, fetching page after page as needed."""
+        for items in self._transport.pages(self._path, {"per_page": per_page}):
+            yield from (Job.from_json(item) for item in items)
+
+    def create(
+        self,
+        name: str,
+        script: str,
+        *,
+        machine_name: str | None = None,
+        description: str | None = None,
+        variables: Sequence[VariableSpec] = (),
+        timeout: int | None = None,
+    ) -> Job:
+        """Create a job: a shell script, the variables a run may set, a timeout in seconds.
+
+        ``variables`` are :class:`~ishcd.client.models.Variable` objects or dicts
+        with the same keys (``name``, ``default``, ``required``, ``secret``,
+        ``description``).
+        """
+        body = {
+            "name": name,
+            "script": script,
+            "machine_name": machine_name,
+            "description": description,
+            "variables": _variables(variables),
+            "timeout": timeout,
+        }
+        return Job.from_json(self._transport.json("POST", self._path, json=body))
+
+
+class JobHandle:
+    """One job of a project, by id or machine name ("job-ish")."""
+
+    def __init__(self, transport: Transport, project_path: str, job: str):
+        self.ish = job
+        self._transport = transport
+        self.path = f"{project_path}/jobs/{segment(job)}"
+
+    def __repr__(self) -> str:
+        return f"JobHandle({self.path!r})"
+
+    def get(self) -> Job:
+        """Read the job."""
+        return Job.from_json(self._transport.json("GET", self.path))
+
+    def update(self, **fields: object) -> Job:
+        """Change the fields given (``name``, ``script``, ``variables``, ``timeout`` …).
+
+        Runs already created keep the script and env they had.
+        """
+        return Job.from_json(self._transport.json("PATCH", self.path, json=_encode(fields)))
+
+    def delete(self) -> None:
+        """Delete the job with its runs and logs (none may be queued or running)."""
+        self._transport.request("DELETE", self.path)
+
+    @overload
+    def runs(self) -> JobRuns: ...
+
+    @overload
+    def runs(self, run_id: str) -> RunHandle: ...
+
+    def runs(self, run_id: str | None = None) -> JobRuns | RunHandle:
+        """The job's runs (to start or list them), or with ``run_id`` that one run."""
+        if run_id is None:
+            return JobRuns(self._transport, self.path + "/runs")
+        return RunHandle(self._transport, run_id, self.path)

@@ -1,0 +1,80 @@
+"""Projects through the API: ``client.projects()`` and ``client.projects("my-corp")``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import overload
+
+from ishcd.client.jobs import JobHandle, Jobs
+from ishcd.client.models import Project
+from ishcd.client.runs import ProjectRuns
+from ishcd.client.transport import Transport, segment
+
+ProjectList = list[Project]
+
+
+class Projects:
+    """The projects you can see."""
+
+    def __init__(self, transport: Transport):
+        self._transport = transport
+
+    def list(self, *, page: int | None = None, per_page: int | None = None) -> ProjectList:
+        """One page of projects, by machine name."""
+        items = self._transport.items("/v1/projects", {"page": page, "per_page": per_page})
+        return [Project.from_json(item) for item in items]
+
+    def iter_all(self, *, per_page: int = 100) -> Iterator[Project]:
+        """Every project, fetching page after page as needed."""
+        for items in self._transport.pages("/v1/projects", {"per_page": per_page}):
+            yield from (Project.from_json(item) for item in items)
+
+    def create(
+        self, name: str, *, machine_name: str | None = None, description: str | None = None
+    ) -> Project:
+        """Create a project; you become its admin.
+
+        ``machine_name`` (used in URLs) is made from ``name`` when absent.
+        """
+        body = {"name": name, "machine_name": machine_name, "description": description}
+        return Project.from_json(self._transport.json("POST", "/v1/projects", json=body))
+
+
+class ProjectHandle:
+    """One project, by id or machine name ("project-ish")."""
+
+    def __init__(self, transport: Transport, project: str):
+        self.ish = project
+        self._transport = transport
+        self.path = f"/v1/projects/{segment(project)}"
+
+    def __repr__(self) -> str:
+        return f"ProjectHandle({self.ish!r})"
+
+    def get(self) -> Project:
+        """Read the project."""
+        return Project.from_json(self._transport.json("GET", self.path))
+
+    def update(self, **fields: object) -> Project:
+        """Change ``name``, ``machine_name`` or ``description``; only the fields given."""
+        return Project.from_json(self._transport.json("PATCH", self.path, json=fields))
+
+    def delete(self) -> None:
+        """Delete the project with its jobs, runs and logs (none may be queued or running)."""
+        self._transport.request("DELETE", self.path)
+
+    @overload
+    def jobs(self) -> Jobs: ...
+
+    @overload
+    def jobs(self, job: str) -> JobHandle: ...
+
+    def jobs(self, job: str | None = None) -> Jobs | JobHandle:
+        """The project's jobs, or with ``job`` (id or machine name) that one job."""
+        if job is None:
+            return Jobs(self._transport, self.path)
+        return JobHandle(self._transport, self.path, job)
+
+    def runs(self) -> ProjectRuns:
+        """The runs of all the project's jobs, newest first."""
+        return ProjectRuns(self._transport, self.path + "/runs")
