@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ishcd.runner.child import spawn
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
@@ -79,47 +80,6 @@ async def _watch(protocol: RunnerProtocol, run_id: str, runner_id: str, every: f
         control = await protocol.heartbeat(run_id, runner_id)
         if control is not Control.CONTINUE:
             return control
-
-
-class _ExitAware(asyncio.subprocess.SubprocessStreamProtocol):
-    """Learns of the process's exit at once.
-
-    ``Process.wait()`` (CPython 3.11) resolves only once every pipe is closed
-    too, so a background child still holding stdout would make a finished
-    script look alive. ``exited`` resolves when the process itself exits.
-    """
-
-    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop):
-        super().__init__(limit=limit, loop=loop)
-        self.exited: asyncio.Future[None] = loop.create_future()
-
-    def process_exited(self) -> None:
-        super().process_exited()
-        if not self.exited.done():
-            self.exited.set_result(None)
-
-
-@dataclass
-class _Child:
-    process: asyncio.subprocess.Process
-    transport: asyncio.SubprocessTransport
-    exited: asyncio.Future[None]
-
-
-async def _spawn(args: list[str], cwd: Path, env: dict[str, str]) -> _Child:
-    """Start ``args`` in a new session with stdout+stderr on one pipe."""
-    loop = asyncio.get_running_loop()
-    transport, protocol = await loop.subprocess_exec(
-        lambda: _ExitAware(READ_CHUNK * 4, loop),
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return _Child(asyncio.subprocess.Process(transport, protocol, loop), transport, protocol.exited)
 
 
 async def _pump(stream: asyncio.StreamReader, log: LogWriter) -> None:
@@ -183,13 +143,12 @@ class Execution:
     async def _execute(self) -> tuple[Outcome, bool]:
         try:
             workspace, script = self._prepare()
-            child = await _spawn([*BASH, str(script)], workspace, self._env(workspace))
+            child = await spawn([*BASH, str(script)], workspace, self._env(workspace))
         except OSError as exc:
             await self.log.note(f"could not start the run: {exc}")
             return Outcome(None, "setup_failed"), True
-        process, exited = child.process, child.exited
-        assert process.stdout is not None
-        pump = asyncio.create_task(_pump(process.stdout, self.log))
+        exited = child.exited
+        pump = asyncio.create_task(_pump(child.output, self.log))
         watch = asyncio.create_task(
             _watch(
                 self.protocol,
@@ -207,18 +166,15 @@ class Execution:
                 return_when=asyncio.FIRST_COMPLETED,
             )
             control = watch.result() if watch in done else None
-            reason, report = await self._stop_if_needed(process.pid, exited, control)
+            reason, report = await self._stop_if_needed(child.pid, exited, control)
         finally:
             watch.cancel()
             aborted.cancel()
             # Whatever the script left behind in its group goes with it.
-            signal_group(process.pid, signal.SIGKILL)
-            await exited
+            signal_group(child.pid, signal.SIGKILL)
+            returncode = await exited
             await self._drain(pump)
-            # Not process.wait(): a child that left the group may still hold the pipe.
-            returncode = child.transport.get_returncode()
-            child.transport.close()
-        assert returncode is not None
+            child.close()
         return Outcome(exit_code_of(returncode), reason), report
 
     async def _drain(self, pump: asyncio.Task[None]) -> None:
@@ -236,7 +192,7 @@ class Execution:
         pump.cancel()
 
     async def _stop_if_needed(
-        self, pgid: int, exited: asyncio.Future[None], control: Control | None
+        self, pgid: int, exited: asyncio.Future[int], control: Control | None
     ) -> tuple[str | None, bool]:
         """Stop the group unless the script ended; the error reason and whether to report."""
         if exited.done():
