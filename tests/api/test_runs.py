@@ -268,3 +268,13 @@ async def test_legacy_run_path_of_old_js_clients(api: Api, job: dict[str, Any]) 
 async def test_queued_runs_wait_for_a_runner(api: Api, job: dict[str, Any]) -> None:
     run = await api.start("my-corp", "backup-prod")
     assert (await api.get(f"/v1/runs/{run['id']}")).json()["status"] == "queued"
+
+
+async def test_the_fast_run_json_has_exactly_the_documented_shape(
+    api: Api, job: dict[str, Any]
+) -> None:
+    from ishcd.api.schemas.runs import RunOut
+
+    run = await api.start("my-corp", "backup-prod", env={"TOKEN": "x", "VAR2": "two"})
+    for body in (run, await api.wait(run["id"])):
+        assert RunOut.model_validate(body).model_dump(mode="json") == body

@@ -20,7 +20,7 @@ from ishcd.settings import Settings
 
 PREFIX = "/v1"
 # Most-used first: routes are matched in order.
-ROUTERS = tuple(m.router for m in (runs, jobs, projects, account, auth, health))
+ROUTERS = (runs.reads, *(m.router for m in (runs, jobs, projects, account, auth, health)))
 DESCRIPTION = """\
 Ish CD runs your ops jobs and CI/CD pipelines. Everything the web UI does goes
 through this API.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from ishcd import exceptions
 from ishcd.db.database import Database
@@ -57,13 +59,8 @@ class Context:
         return self.server.database
 
 
-async def get_context(request: Request) -> Context:
-    """Authenticate the request.
-
-    One dependency rather than a chain of them: FastAPI's dependency solving
-    costs more per level than the token check itself (see bench/). The auth
-    schemes are declared in the OpenAPI document by ``ishcd.api.app``.
-    """
+async def authenticate(request: Request) -> Context:
+    """Who the request is from; 401 unless it carries a valid token."""
     server: Server = request.app.state.server
     raw = credential_from(request.headers.get("authorization"))
     if raw is None:
@@ -77,7 +74,63 @@ async def get_context(request: Request) -> Context:
     return Context(server, caller)
 
 
-ContextDep = Annotated[Context, Depends(get_context)]
+class Authenticated(APIRoute):
+    """A route that authenticates every request before anything else.
+
+    Used as the ``route_class`` of every router that needs a caller, so no
+    route can forget it. Done here rather than as a FastAPI dependency: on
+    ``GET …/runs/{id}`` the dependency machinery cost a quarter of the request
+    (bench/). The auth schemes are declared in the OpenAPI document by
+    ``ishcd.api.app``; handlers get the result with ``context(request)``.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticated(request: Request) -> Response:
+            request.state.ishcd = await authenticate(request)
+            return await handler(request)
+
+        return authenticated
+
+
+class PathOnly(Authenticated):
+    """An authenticated route whose only inputs are string path parameters.
+
+    It calls its endpoint with ``request.path_params`` directly, skipping
+    FastAPI's request parsing, and the endpoint returns a ``Response`` it has
+    serialized itself. Used for reading a run, the endpoint clients poll:
+    the parsing cost more than authenticating, the lookup and the JSON
+    together (bench/). Routing and the OpenAPI document are FastAPI's as usual.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        dependant = self.dependant
+        if (
+            dependant.query_params
+            or dependant.header_params
+            or dependant.cookie_params
+            or dependant.body_params
+            or dependant.dependencies
+            or dependant.request_param_name != "request"
+        ):
+            raise TypeError(f"{self.path}: a PathOnly endpoint takes (request, *path_params)")
+        names = [param.name for param in dependant.path_params]
+        endpoint = self.endpoint
+
+        async def handle(request: Request) -> Response:
+            request.state.ishcd = await authenticate(request)
+            params = request.path_params
+            response: Response = await endpoint(request, **{name: params[name] for name in names})
+            return response
+
+        return handle
+
+
+def context(request: Request) -> Context:
+    """The server and caller of a request on an ``Authenticated`` route."""
+    found: Context = request.state.ishcd
+    return found
 
 
 @dataclass(frozen=True)

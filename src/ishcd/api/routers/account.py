@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from ishcd.api.deps import ContextDep, PageDep
+from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.accounts import (
     AccountOut,
@@ -15,29 +15,30 @@ from ishcd.api.schemas.accounts import (
 )
 from ishcd.services import tokens, users
 
-router = APIRouter(tags=["account"])
+router = APIRouter(tags=["account"], route_class=Authenticated)
 
 
 @router.get("/account", response_model=AccountOut, responses=responses(401))
-async def get_account(ctx: ContextDep) -> AccountOut:
+async def get_account(request: Request) -> AccountOut:
     """Read your account."""
+    ctx = context(request)
     async with ctx.db.read() as conn:
         return AccountOut.of(await users.get_account(conn, ctx.caller))
 
 
 @router.patch("/account", response_model=AccountOut, responses=responses(400, 401, 409, 422))
-async def update_account(ctx: ContextDep, body: AccountPatch) -> AccountOut:
+async def update_account(request: Request, body: AccountPatch) -> AccountOut:
     """Change your user name, name or email."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         user = await users.update_account(conn, ctx.caller, body.model_dump(exclude_unset=True))
     return AccountOut.of(user)
 
 
 @router.get("/tokens", response_model=list[TokenOut], responses=responses(401, 422))
-async def list_tokens(
-    request: Request, response: Response, ctx: ContextDep, page: PageDep
-) -> list[TokenOut]:
+async def list_tokens(request: Request, response: Response, page: PageDep) -> list[TokenOut]:
     """List your API tokens (never the tokens themselves)."""
+    ctx = context(request)
     async with ctx.db.read() as conn:
         rows = await tokens.list_tokens(conn, ctx.caller, page.fetch, page.offset)
     return [TokenOut.of(t) for t in page.finish(request, response, rows)]
@@ -49,16 +50,18 @@ async def list_tokens(
     response_model=TokenCreatedOut,
     responses=responses(400, 401, 422),
 )
-async def create_token(ctx: ContextDep, body: TokenIn) -> TokenCreatedOut:
+async def create_token(request: Request, body: TokenIn) -> TokenCreatedOut:
     """Create a named API token; the response's `token` is shown this once."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         new = await tokens.create_token(conn, ctx.server.keys, ctx.caller, body.name)
     return TokenCreatedOut(**TokenOut.of(new.record).model_dump(), token=new.token)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=responses(401, 404))
-async def revoke_token(ctx: ContextDep, token_id: str) -> Response:
+async def revoke_token(request: Request, token_id: str) -> Response:
     """Revoke an API token; it stops working at once."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         await tokens.revoke_token(conn, ctx.caller, token_id)
     return Response(status_code=204)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from ishcd.api.deps import ContextDep, PageDep
+from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import JobIn, JobOut, JobPatch
 from ishcd.services import jobs
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(tags=["jobs"], route_class=Authenticated)
 
 
 @router.get(
@@ -18,11 +18,11 @@ router = APIRouter(tags=["jobs"])
 async def list_jobs(
     request: Request,
     response: Response,
-    ctx: ContextDep,
     project_ish: str,
     page: PageDep,
 ) -> list[JobOut]:
     """List a project's jobs, by machine name."""
+    ctx = context(request)
     async with ctx.db.read() as conn:
         project, rows = await jobs.list_jobs(conn, ctx.caller, project_ish, page.fetch, page.offset)
     return [JobOut.of(j, project) for j in page.finish(request, response, rows)]
@@ -34,8 +34,9 @@ async def list_jobs(
     response_model=JobOut,
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def create_job(ctx: ContextDep, project_ish: str, body: JobIn) -> JobOut:
+async def create_job(request: Request, project_ish: str, body: JobIn) -> JobOut:
     """Create a job: a named shell script with declared variables."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         project, job = await jobs.create_job(
             conn,
@@ -54,8 +55,9 @@ async def create_job(ctx: ContextDep, project_ish: str, body: JobIn) -> JobOut:
 @router.get(
     "/projects/{project_ish}/jobs/{job_ish}", response_model=JobOut, responses=responses(401, 404)
 )
-async def get_job(ctx: ContextDep, project_ish: str, job_ish: str) -> JobOut:
+async def get_job(request: Request, project_ish: str, job_ish: str) -> JobOut:
     """Read a job, by id or machine name."""
+    ctx = context(request)
     async with ctx.db.read() as conn:
         project, job = await jobs.get_job(conn, ctx.caller, project_ish, job_ish)
     return JobOut.of(job, project)
@@ -66,8 +68,9 @@ async def get_job(ctx: ContextDep, project_ish: str, job_ish: str) -> JobOut:
     response_model=JobOut,
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def update_job(ctx: ContextDep, project_ish: str, job_ish: str, body: JobPatch) -> JobOut:
+async def update_job(request: Request, project_ish: str, job_ish: str, body: JobPatch) -> JobOut:
     """Change a job; runs already created keep the script and env they had."""
+    ctx = context(request)
     changes = body.model_dump(exclude_unset=True)
     async with ctx.db.transaction() as conn:
         project, job = await jobs.update_job(conn, ctx.caller, project_ish, job_ish, changes)
@@ -79,8 +82,9 @@ async def update_job(ctx: ContextDep, project_ish: str, job_ish: str, body: JobP
     status_code=204,
     responses=responses(401, 403, 404, 409),
 )
-async def delete_job(ctx: ContextDep, project_ish: str, job_ish: str) -> Response:
+async def delete_job(request: Request, project_ish: str, job_ish: str) -> Response:
     """Delete a job with its runs and logs (none may be queued or running)."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         await jobs.delete_job(conn, ctx.caller, project_ish, job_ish, ctx.server.logs)
     return Response(status_code=204)

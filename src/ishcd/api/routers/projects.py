@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from ishcd.api.deps import ContextDep, PageDep
+from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
 from ishcd.services import projects
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(tags=["projects"], route_class=Authenticated)
 
 
 @router.get("/projects", response_model=list[ProjectOut], responses=responses(401, 422))
-async def list_projects(
-    request: Request, response: Response, ctx: ContextDep, page: PageDep
-) -> list[ProjectOut]:
+async def list_projects(request: Request, response: Response, page: PageDep) -> list[ProjectOut]:
     """List the projects you can see, by machine name."""
+    ctx = context(request)
     async with ctx.db.read() as conn:
         rows = await projects.list_projects(conn, ctx.caller, page.fetch, page.offset)
     return [ProjectOut.of(p) for p in page.finish(request, response, rows)]
@@ -28,8 +27,9 @@ async def list_projects(
     response_model=ProjectOut,
     responses=responses(400, 401, 409, 422),
 )
-async def create_project(ctx: ContextDep, body: ProjectIn) -> ProjectOut:
+async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
     """Create a project; you become its admin."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         project = await projects.create_project(
             conn,
@@ -42,8 +42,9 @@ async def create_project(ctx: ContextDep, body: ProjectIn) -> ProjectOut:
 
 
 @router.get("/projects/{project_ish}", response_model=ProjectOut, responses=responses(401, 404))
-async def get_project(ctx: ContextDep, project_ish: str) -> ProjectOut:
+async def get_project(request: Request, project_ish: str) -> ProjectOut:
     """Read a project, by id or machine name."""
+    ctx = context(request)
     async with ctx.db.read() as conn:
         return ProjectOut.of(await projects.get_project(conn, ctx.caller, project_ish))
 
@@ -53,8 +54,9 @@ async def get_project(ctx: ContextDep, project_ish: str) -> ProjectOut:
     response_model=ProjectOut,
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def update_project(ctx: ContextDep, project_ish: str, body: ProjectPatch) -> ProjectOut:
+async def update_project(request: Request, project_ish: str, body: ProjectPatch) -> ProjectOut:
     """Change a project's name, machine name or description."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         project = await projects.update_project(
             conn, ctx.caller, project_ish, body.model_dump(exclude_unset=True)
@@ -63,8 +65,9 @@ async def update_project(ctx: ContextDep, project_ish: str, body: ProjectPatch) 
 
 
 @router.delete("/projects/{project_ish}", status_code=204, responses=responses(401, 403, 404, 409))
-async def delete_project(ctx: ContextDep, project_ish: str) -> Response:
+async def delete_project(request: Request, project_ish: str) -> Response:
     """Delete a project with its jobs, runs and logs (none may be queued or running)."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         await projects.delete_project(conn, ctx.caller, project_ish, ctx.server.logs)
     return Response(status_code=204)

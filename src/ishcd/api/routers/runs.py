@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ishcd.api.deps import Context, ContextDep, PageDep
+from ishcd.api.deps import Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
-from ishcd.api.schemas.runs import RunIn, RunOut
+from ishcd.api.schemas.runs import RunIn, RunOut, run_json
 from ishcd.services import logs, runs
 from ishcd.services.run_state import Status
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], route_class=Authenticated)
+# Reading one run, the endpoint clients poll: see PathOnly.
+reads = APIRouter(tags=["runs"], route_class=PathOnly)
 
 JOB_RUNS = "/projects/{project_ish}/jobs/{job_ish}/runs"
 JOB_RUN = JOB_RUNS + "/{run_id}"
@@ -42,10 +44,10 @@ FollowQuery = Annotated[
 StatusQuery = Annotated[Status | None, Query(description="Only runs in this status")]
 
 
-async def _read(ctx: Context, run_id: str, **where: str | None) -> RunOut:
+async def _read(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
-    return RunOut.of(run, logs.inline_log(ctx.server.logs, run))
+    return run_json(run, logs.inline_log(ctx.server.logs, run))
 
 
 @router.post(
@@ -55,8 +57,7 @@ async def _read(ctx: Context, run_id: str, **where: str | None) -> RunOut:
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def create_run(
-    response: Response,
-    ctx: ContextDep,
+    request: Request,
     project_ish: str,
     job_ish: str,
     body: Annotated[RunIn | None, Body()] = None,
@@ -71,8 +72,9 @@ async def create_run(
     request_token: Annotated[
         str | None, Query(max_length=255, description="Same as the Idempotency-Key header")
     ] = None,
-) -> RunOut:
+) -> Response:
     """Start a run of a job: queue it with `env` values for the job's variables."""
+    ctx = context(request)
     async with ctx.db.transaction() as conn:
         created = await runs.create_run(
             conn,
@@ -84,22 +86,23 @@ async def create_run(
             default_timeout=ctx.server.settings.default_job_timeout,
             signals=ctx.server.signals,
         )
+    answer = run_json(created.run, status_code=201)
     if created.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return RunOut.of(created.run, logs.inline_log(ctx.server.logs, created.run))
+        answer.headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 @router.get(JOB_RUNS, response_model=list[RunOut], responses=responses(401, 404, 422))
 async def list_job_runs(
     request: Request,
     response: Response,
-    ctx: ContextDep,
     project_ish: str,
     job_ish: str,
     page: PageDep,
     status: StatusQuery = None,
 ) -> list[RunOut]:
     """List a job's runs, newest first."""
+    ctx = context(request)
     return await _list(request, response, ctx, project_ish, job_ish, status, page)
 
 
@@ -111,7 +114,6 @@ async def list_job_runs(
 async def list_project_runs(
     request: Request,
     response: Response,
-    ctx: ContextDep,
     project_ish: str,
     page: PageDep,
     status: StatusQuery = None,
@@ -120,6 +122,7 @@ async def list_project_runs(
     ),
 ) -> list[RunOut]:
     """List a project's runs, newest first."""
+    ctx = context(request)
     return await _list(request, response, ctx, project_ish, job, status, page)
 
 
@@ -145,46 +148,51 @@ async def _list(
     return [RunOut.of(run) for run in page.finish(request, response, rows)]
 
 
-@router.get(JOB_RUN, response_model=RunOut, responses=responses(401, 404))
-async def get_run(ctx: ContextDep, project_ish: str, job_ish: str, run_id: str) -> RunOut:
+@reads.get(JOB_RUN, response_model=RunOut, responses=responses(401, 404))
+async def get_run(request: Request, project_ish: str, job_ish: str, run_id: str) -> Response:
     """Read a run; poll it until its status is `complete` or `error`."""
+    ctx = context(request)
     return await _read(ctx, run_id, project_ish=project_ish, job_ish=job_ish)
 
 
-@router.get("/runs/{run_id}", response_model=RunOut, responses=responses(401, 404))
-async def get_run_by_id(ctx: ContextDep, run_id: str) -> RunOut:
+@reads.get("/runs/{run_id}", response_model=RunOut, responses=responses(401, 404))
+async def get_run_by_id(request: Request, run_id: str) -> Response:
     """Read any run you can see, by its id alone."""
+    ctx = context(request)
     return await _read(ctx, run_id)
 
 
-@router.get(
+@reads.get(
     "/projects/{project_ish}/{job_ish}/run/{run_id}",
     response_model=RunOut,
     responses=responses(401, 404),
     deprecated=True,
 )
-async def get_run_legacy(ctx: ContextDep, project_ish: str, job_ish: str, run_id: str) -> RunOut:
+async def get_run_legacy(request: Request, project_ish: str, job_ish: str, run_id: str) -> Response:
     """Read a run at the path older JavaScript clients use; prefer the `/jobs/…/runs/…` one."""
+    ctx = context(request)
     return await _read(ctx, run_id, project_ish=project_ish, job_ish=job_ish)
 
 
-async def _cancel(ctx: Context, run_id: str, **where: str | None) -> RunOut:
+async def _cancel(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.transaction() as conn:
         run = await runs.cancel_run(conn, ctx.caller, run_id, signals=ctx.server.signals, **where)
-    return RunOut.of(run, logs.inline_log(ctx.server.logs, run))
+    return run_json(run, logs.inline_log(ctx.server.logs, run))
 
 
 @router.post(JOB_RUN + "/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409))
-async def cancel_run(ctx: ContextDep, project_ish: str, job_ish: str, run_id: str) -> RunOut:
+async def cancel_run(request: Request, project_ish: str, job_ish: str, run_id: str) -> Response:
     """Cancel a run: a queued one ends at once, a running one's processes are stopped."""
+    ctx = context(request)
     return await _cancel(ctx, run_id, project_ish=project_ish, job_ish=job_ish)
 
 
 @router.post(
     "/runs/{run_id}/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409)
 )
-async def cancel_run_by_id(ctx: ContextDep, run_id: str) -> RunOut:
+async def cancel_run_by_id(request: Request, run_id: str) -> Response:
     """Cancel a run by its id alone."""
+    ctx = context(request)
     return await _cancel(ctx, run_id)
 
 
@@ -217,7 +225,7 @@ async def _log(
     responses={**LOG_RESPONSES, **responses(401, 404, 422)},
 )
 async def read_log(
-    ctx: ContextDep,
+    request: Request,
     project_ish: str,
     job_ish: str,
     run_id: str,
@@ -225,6 +233,7 @@ async def read_log(
     follow: FollowQuery = False,
 ) -> Response:
     """Read a run's log from a byte offset, or follow it live (`follow=1`)."""
+    ctx = context(request)
     return await _log(ctx, run_id, offset, follow, project_ish=project_ish, job_ish=job_ish)
 
 
@@ -234,10 +243,11 @@ async def read_log(
     responses={**LOG_RESPONSES, **responses(401, 404, 422)},
 )
 async def read_log_by_id(
-    ctx: ContextDep,
+    request: Request,
     run_id: str,
     offset: OffsetQuery = 0,
     follow: FollowQuery = False,
 ) -> Response:
     """Read a run's log by the run's id alone."""
+    ctx = context(request)
     return await _log(ctx, run_id, offset, follow)
