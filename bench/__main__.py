@@ -1,0 +1,119 @@
+"""``python -m bench``: every figure in one run, beside its target.
+
+Exit status 0 when the figures were measured, whether or not they meet their
+targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import signal
+import sys
+import time
+
+import uvloop
+
+from bench import api, floor, latency, load, machine, report, server, throughput
+from bench.exceptions import BenchError
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--latency-runs", type=int, default=latency.RUNS)
+    parser.add_argument("--throughput-runs", type=int, default=throughput.RUNS)
+    parser.add_argument("--spawns", type=int, default=floor.SPAWNS, help="floor spawns in all")
+    parser.add_argument("--load-seconds", type=float, default=load.DURATION)
+    parser.add_argument("--load-rounds", type=int, default=load.ROUNDS)
+    parser.add_argument(
+        "--loadgen",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator for requests/s: wrk, bench.loadgen, or wrk if installed",
+    )
+    return parser.parse_args(argv)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+async def measure_runs(
+    ishcd: server.Server, args: argparse.Namespace, spawns: list[float]
+) -> tuple[floor.Floor, latency.Latency, throughput.Throughput]:
+    async with await api.connect(ishcd.url, ishcd.token) as conn:
+        await api.create_job(conn)
+    say(f"latency: {args.latency_runs} runs of `true`, one after another ...")
+    lat = await latency.measure(ishcd.url, ishcd.token, args.latency_runs)
+    say(f"  p50 {lat.p50_ms:.2f} ms, p95 {lat.p95_ms:.2f} ms")
+    spawns += floor.sample(args.spawns - args.spawns // 2)
+    base = floor.summarize(spawns)
+    say(f"floor, second half: p50 of all {base.spawns} spawns {base.p50_ms:.2f} ms")
+    say(f"throughput: {args.throughput_runs} runs of `true`, submitted at once ...")
+    thr = await throughput.measure(ishcd.url, ishcd.token, args.throughput_runs)
+    took = f"{thr.seconds:.2f} s; all submitted after {thr.submit_seconds:.2f} s"
+    say(f"  {thr.runs_per_s:.1f} runs/s ({took})")
+    return base, lat, thr
+
+
+def run(args: argparse.Namespace) -> report.Results:
+    began = time.monotonic()
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    meter = machine.CpuMeter()
+    host = machine.identify()
+    say(f"machine: {host.describe()}")
+    if host.load_average > host.cpus / 2:
+        say(f"  (1-minute load average {host.load_average:.1f}: something else is running)")
+    say(f"floor: spawning and reaping `bash -c true`, {args.spawns // 2} times before ...")
+    spawns = floor.sample(args.spawns // 2)
+    say("starting ishcd server (default runner slots, fresh data dir) ...")
+    with server.ishcd() as ishcd:
+        base, lat, thr = uvloop.run(measure_runs(ishcd, args, spawns))
+        say("starting the bare FastAPI app ...")
+        with server.bare() as bare:
+            say(
+                f"requests/s: {args.load_rounds} rounds of {args.load_seconds:g} s each, "
+                f"GET run and bare endpoint in turn ..."
+            )
+            comparison = load.compare(
+                args.loadgen,
+                ishcd.url + api.run_url(lat.last_run_id),
+                bare.url + "/",
+                ishcd.token,
+                rounds=args.load_rounds,
+                duration=args.load_seconds,
+                progress=say,
+            )
+    say("servers stopped")
+    return report.Results(
+        machine=host,
+        runner_slots=host.cpus,
+        floor=base,
+        latency=lat,
+        throughput=thr,
+        load=comparison,
+        contention=meter.stop(),
+        started=started,
+        seconds=time.monotonic() - began,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the servers are stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        results = run(args)
+    except KeyboardInterrupt:
+        print("\nbench interrupted", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        print(f"\nbench broke: {exc}", file=sys.stderr)
+        return 1
+    report.write(results)
+    report.show(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
