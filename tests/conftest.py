@@ -22,6 +22,20 @@ def postgres_templates() -> Iterator[databases.PostgresTemplates]:
     templates.drop_template()
 
 
+@pytest.fixture
+async def empty_postgres_url(
+    postgres_templates: databases.PostgresTemplates,
+) -> AsyncIterator[str]:
+    """A PostgreSQL database of this test's own with nothing in it (skipped without one)."""
+    if databases.POSTGRES_URL is None:
+        pytest.skip(databases.SKIP_POSTGRES)
+    url = await postgres_templates.empty()
+    try:
+        yield url
+    finally:
+        await postgres_templates.drop(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(
     request: pytest.FixtureRequest,

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from tests import databases
 from tests.e2e.conftest import wait_for_run
 
 
-@pytest.fixture
-async def postgres_database(
-    postgres_templates: databases.PostgresTemplates,
-) -> AsyncIterator[str]:
-    if databases.POSTGRES_URL is None:
-        pytest.skip(databases.SKIP_POSTGRES)
-    url = await postgres_templates.empty()
-    try:
-        yield url
-    finally:
-        await postgres_templates.drop(url)
-
-
 async def test_server_on_postgresql_runs_jobs_and_survives_a_crash(
-    live_server_factory: Any, postgres_database: str
+    live_server_factory: Any, empty_postgres_url: str
 ) -> None:
-    server = live_server_factory(database_url=postgres_database, ISHCD_RUNNER_SLOTS="2")
+    server = live_server_factory(database_url=empty_postgres_url, ISHCD_RUNNER_SLOTS="2")
     with server.client() as client:
         assert client.post("/v1/projects", json={"name": "pg"}).status_code == 201
         job = {

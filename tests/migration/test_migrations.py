@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,25 +14,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from ishcd.db import migrate, postgres
 from ishcd.db.tables import metadata
-from tests import databases
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def empty_url(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    postgres_templates: databases.PostgresTemplates,
-) -> AsyncIterator[str]:
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    if databases.POSTGRES_URL is None:
-        pytest.skip(databases.SKIP_POSTGRES)
-    url = await postgres_templates.empty()
-    try:
-        yield url
-    finally:
-        await postgres_templates.drop(url)
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    url: str = request.getfixturevalue("empty_postgres_url")
+    return url
 
 
 def _diff(connection: sa.Connection) -> list[object]:

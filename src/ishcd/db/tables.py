@@ -27,6 +27,13 @@ def _id() -> sa.Column[str]:
     return sa.Column("id", sa.String(36), primary_key=True)
 
 
+def _ref(name: str, table: str) -> sa.Column[str]:
+    """A required reference to a row of ``table``; deleting that row deletes this one."""
+    return sa.Column(
+        name, sa.String(36), sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False
+    )
+
+
 def _stamps() -> list[sa.Column[float]]:
     return [
         sa.Column("created", sa.Float, nullable=False),
@@ -51,9 +58,7 @@ api_tokens = sa.Table(
     "api_tokens",
     metadata,
     _id(),
-    sa.Column(
-        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    _ref("user_id", "users"),
     sa.Column("name", sa.String(200), nullable=False),
     # sha256 of the secret token id carried in the JWT; the token itself is never stored.
     sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
@@ -78,15 +83,8 @@ project_members = sa.Table(
     "project_members",
     metadata,
     _id(),
-    sa.Column(
-        "project_id",
-        sa.String(36),
-        sa.ForeignKey("projects.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column(
-        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    _ref("project_id", "projects"),
+    _ref("user_id", "users"),
     sa.Column("role", sa.String(16), nullable=False),
     *_stamps(),
     sa.UniqueConstraint("project_id", "user_id"),
@@ -97,12 +95,7 @@ jobs = sa.Table(
     "jobs",
     metadata,
     _id(),
-    sa.Column(
-        "project_id",
-        sa.String(36),
-        sa.ForeignKey("projects.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _ref("project_id", "projects"),
     sa.Column("machine_name", sa.String(64), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=True),
@@ -119,15 +112,8 @@ runs = sa.Table(
     # The queue order: claiming takes the lowest seq among queued runs.
     sa.Column("seq", Seq, primary_key=True, autoincrement=True),
     sa.Column("id", sa.String(36), nullable=False, unique=True),
-    sa.Column(
-        "project_id",
-        sa.String(36),
-        sa.ForeignKey("projects.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column(
-        "job_id", sa.String(36), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
-    ),
+    _ref("project_id", "projects"),
+    _ref("job_id", "jobs"),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error_reason", sa.String(32), nullable=True),
     sa.Column("exit_code", sa.Integer, nullable=True),
