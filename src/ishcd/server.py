@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from ishcd import exceptions
 from ishcd import keys as keys_mod
 from ishcd.db import database, migrate
 from ishcd.engine.local import LocalProtocol
@@ -107,8 +108,12 @@ class Server:
                 return
         password = passwords.generate()
         password_hash = await passwords.hash_password(password)
-        async with self.database.transaction() as conn:
-            created = await users.create_first_admin(conn, self.keys, password, password_hash)
+        try:
+            async with self.database.transaction() as conn:
+                created = await users.create_first_admin(conn, self.keys, password, password_hash)
+        except exceptions.Conflict:
+            return  # another replica, starting at the same moment, made it
+
         if created is not None:
             self.first_start = FirstStart(created.user.username, password, created.token)
             if self.announce is not None:

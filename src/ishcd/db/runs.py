@@ -155,7 +155,6 @@ _HEARTBEAT = Query(
     .values(heartbeat=sa.bindparam("now"))
     .returning(runs.c.cancel_requested)
 )
-_CANCEL_REQUESTED = Query(sa.select(runs.c.cancel_requested).where(runs.c.id == sa.bindparam("id")))
 _STALE = Query(
     sa.select(runs.c.id).where(
         runs.c.status == "running", runs.c.heartbeat < sa.bindparam("before")
@@ -283,10 +282,6 @@ async def heartbeat(conn: Connection, run_id: str, runner_id: str, now: float) -
     """
     row = await conn.fetch_one(_HEARTBEAT, id=run_id, runner_id=runner_id, now=now)
     return None if row is None else bool(row[0])
-
-
-async def cancel_requested(conn: Connection, run_id: str) -> bool:
-    return bool(await conn.fetch_value(_CANCEL_REQUESTED, id=run_id))
 
 
 async def stale_running(conn: Connection, before: float) -> list[str]:

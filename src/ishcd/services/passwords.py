@@ -1,4 +1,4 @@
-"""Argon2 password hashes. Hashing is slow on purpose: callers run it off the loop."""
+"""Argon2 password hashes. Hashing is slow on purpose: it runs off the event loop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import secrets
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
@@ -18,13 +17,3 @@ def generate() -> str:
 
 async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
-
-
-async def verify_password(password_hash: str, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(check)
