@@ -30,3 +30,9 @@ def test_database_url_wins_over_the_data_dir(tmp_path: Path) -> None:
 def test_bad_values_are_refused() -> None:
     with pytest.raises(ValueError, match="runner_slots"):
         Settings(runner_slots=-1)
+
+
+def test_runner_slots_default_to_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ISHCD_RUNNER_SLOTS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 7)
+    assert Settings().runner_slots == 7
