@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,9 @@ import pytest
 from tests import databases
 
 ISHCD = [sys.executable, "-m", "ishcd"]
+needs_curl = pytest.mark.skipif(
+    shutil.which("curl") is None, reason="curl is not installed: tests that run curl skipped"
+)
 
 
 def free_port() -> int:

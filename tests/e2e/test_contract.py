@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, wait_for_run
+from tests.e2e.conftest import LiveServer, needs_curl, wait_for_run
+
+pytestmark = needs_curl
 
 PAGE = Path(__file__).parents[2] / "docs" / "contract" / "api-v1.md"
 EXAMPLE_RUN_ID = "3abed1d7-68ec-4151-ae87-edcc918315b4"

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import LiveServer, wait_for_run
+from tests.e2e.conftest import LiveServer, needs_curl, wait_for_run
 
 
 def setup_job(server: LiveServer, script: str, name: str = "j") -> None:
@@ -32,6 +32,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@needs_curl
 def test_curl_follows_the_log_live_until_the_run_ends(live_server: LiveServer) -> None:
     setup_job(live_server, "echo one; sleep 1; echo two; sleep 1; echo three")
     run_id = start(live_server)
@@ -98,6 +99,7 @@ def peak_rss_kib(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
+@needs_curl
 def test_a_gigabyte_of_output_does_not_grow_the_server(live_server: LiveServer) -> None:
     process = live_server.process
     assert process is not None
