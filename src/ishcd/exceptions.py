@@ -57,5 +57,13 @@ class ValidationFailed(IshError):
         return cls(f"{field}: {message}", [FieldError(field, message)])
 
 
+class TooManyRequests(IshError):
+    """Too many attempts; try again later."""
+
+    def __init__(self, message: str | None = None, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidTransition(Conflict):
     """The run cannot move to that status from its current one."""

@@ -28,6 +28,7 @@ from ishcd.runner.pool import RunnerPool
 from ishcd.services import passwords, users
 from ishcd.settings import Settings
 from ishcd.signals import Signals
+from ishcd.vault import Vault
 
 
 def embedded_runner_name(settings: Settings) -> str:
@@ -54,6 +55,7 @@ class Server:
         self.signals = Signals()
         self.logs = LogStore(settings.logs_dir)
         self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
+        self.vault = Vault(self.keys)
         self.db: database.Database | None = None
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None
@@ -97,7 +99,7 @@ class Server:
                 kill_grace=self.settings.kill_grace,
                 keep_workspaces=self.settings.keep_workspaces,
             )
-            protocol = LocalProtocol(self.db, self.logs, self.signals)
+            protocol = LocalProtocol(self.db, self.logs, self.signals, self.vault)
             boot = uuid.uuid4().hex[:8]
             self.pool = RunnerPool(protocol, f"{name}:{boot}", self.settings.runner_slots, config)
             await self.pool.start()

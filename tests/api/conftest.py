@@ -13,10 +13,8 @@ import httpx
 import pytest
 
 from ishcd.api.app import create_app
-from ishcd.db import projects as projects_db
-from ishcd.db.projects import MemberRecord
 from ishcd.server import Server
-from ishcd.services import ids, tokens, users
+from ishcd.services import tokens, users
 from ishcd.settings import Settings
 
 FINISHED = ("complete", "error")
@@ -55,18 +53,15 @@ class Api:
         db = self.server.database
         async with db.transaction() as conn:
             user = await users.create_user(conn, username, password_hash=None, is_admin=admin)
-            new = await tokens.create_token(conn, self.server.keys, user, "test")
+            new = await tokens.mint(conn, self.server.keys, user.id, "test")
         return new.token
 
     async def grant(self, project_id: str, token: str, role: str) -> None:
         """Make the token's user a member of a project with ``role``."""
-        db = self.server.database
-        async with db.read() as conn:
-            caller = await tokens.authenticate(conn, self.server.keys, token)
-        now = time.time()
-        member = MemberRecord(ids.new_id(), project_id, caller.user_id, role, now, now)
-        async with db.transaction() as conn:
-            await projects_db.insert_member(conn, member)
+        username = (await self.get("/v1/account", headers=bearer(token))).json()["username"]
+        body = {"username": username, "role": role}
+        response = await self.post(f"/v1/projects/{project_id}/members", json=body)
+        assert response.status_code == 201, response.text
 
     async def project(self, name: str = "My Corp", **fields: Any) -> dict[str, Any]:
         response = await self.post("/v1/projects", json={"name": name, **fields})

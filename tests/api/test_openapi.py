@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from ishcd.api.app import PREFIX, ROUTERS
+from ishcd.api.app import PREFIX, PUBLIC, ROUTERS
 from tests.api.conftest import Api
-
-PUBLIC = {"/v1/health", "/v1/auth/token"}
 
 
 @pytest.fixture

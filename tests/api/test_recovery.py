@@ -57,7 +57,7 @@ async def test_runs_of_a_previous_server_process_end_runner_lost_at_start(
         # What the embedded runner of a crashed earlier process left behind.
         async with api.server.database.transaction() as conn:
             stale = f"{embedded_runner_name(settings)}:deadbeef/0"
-            assert await dispatch.claim_run(conn, stale) is not None
+            assert await dispatch.claim_run(conn, stale, api.server.vault) is not None
         api.server.logs.append(run["id"], 0, b"partial output\n")
     async with serving(tmp_path, database_url, runner_slots=0) as api:
         done = (await api.get(f"/v1/runs/{run['id']}")).json()
@@ -76,7 +76,10 @@ async def test_a_runner_that_stops_sending_heartbeats_loses_its_run(
         await api.job("ops", "true", name="j")
         run = await api.start("ops", "j")
         async with api.server.database.transaction() as conn:
-            assert await dispatch.claim_run(conn, "agent-on-a-dead-host/0") is not None
+            assert (
+                await dispatch.claim_run(conn, "agent-on-a-dead-host/0", api.server.vault)
+                is not None
+            )
         done = await api.wait(run["id"], timeout=10)
         assert done["status"] == "error"
         assert done["error_reason"] == "runner_lost"

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from ishcd import exceptions, keys
-from ishcd.services import tokens
+from ishcd.services import auth
 
 
 def test_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
@@ -27,7 +27,7 @@ def test_configured_key_wins_and_derivations_differ(tmp_path: Path) -> None:
 
 def test_session_jwts_expire_in_12_hours() -> None:
     k = keys.derive_keys("k")
-    claims = jwt.decode(tokens.session_jwt(k, "user", "token"), k.jwt, algorithms=["HS256"])
+    claims = jwt.decode(auth.session_jwt(k, "user", "token"), k.jwt, algorithms=["HS256"])
     assert claims["exp"] - claims["iat"] == 12 * 3600
     assert claims["tid"] == "token"
     assert claims["typ"] == "session"
@@ -35,8 +35,8 @@ def test_session_jwts_expire_in_12_hours() -> None:
 
 def test_decode_refuses_tampering() -> None:
     k = keys.derive_keys("k")
-    good = tokens.session_jwt(k, "user", None)
+    good = auth.session_jwt(k, "user", None)
     with pytest.raises(exceptions.Unauthorized):
-        tokens._decode(k, good[:-2] + ("A" if good[-2] != "A" else "B") + good[-1])
+        auth.decode(k, good[:-2] + ("A" if good[-2] != "A" else "B") + good[-1])
     with pytest.raises(exceptions.Unauthorized):
-        tokens._decode(keys.derive_keys("other"), good)
+        auth.decode(keys.derive_keys("other"), good)

@@ -14,13 +14,43 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ishcd import __version__
 from ishcd.api import errors
-from ishcd.api.routers import account, auth, health, jobs, projects, runs
+from ishcd.api.routers import (
+    account,
+    audit,
+    auth,
+    envvars,
+    health,
+    jobs,
+    members,
+    project_tokens,
+    projects,
+    runs,
+    users,
+)
 from ishcd.server import Server
 from ishcd.settings import Settings
 
 PREFIX = "/v1"
 # Most-used first: routes are matched in order.
-ROUTERS = (runs.reads, *(m.router for m in (runs, jobs, projects, account, auth, health)))
+ROUTERS = (
+    runs.reads,
+    *(
+        m.router
+        for m in (
+            runs,
+            jobs,
+            projects,
+            members,
+            project_tokens,
+            envvars,
+            audit,
+            account,
+            users,
+            auth,
+            health,
+        )
+    ),
+)
 DESCRIPTION = """\
 Ish CD runs your ops jobs and CI/CD pipelines. Everything the web UI does goes
 through this API.
@@ -65,7 +95,12 @@ def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
     return app
 
 
-PUBLIC = {f"{PREFIX}/health", f"{PREFIX}/auth/token"}
+PUBLIC = {
+    f"{PREFIX}/health",
+    f"{PREFIX}/auth/token",
+    f"{PREFIX}/auth/login",
+    f"{PREFIX}/invitations/{{token}}",
+}
 
 
 def _finish_openapi(app: FastAPI) -> None:

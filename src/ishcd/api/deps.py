@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.server import Server
-from ishcd.services import tokens
+from ishcd.services import auth, tokens
 from ishcd.services.principal import Caller
 
 T = TypeVar("T")
@@ -59,6 +59,10 @@ class Context:
         return self.server.database
 
 
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 async def authenticate(request: Request) -> Context:
     """Who the request is from; 401 unless it carries a valid token."""
     server: Server = request.app.state.server
@@ -67,7 +71,7 @@ async def authenticate(request: Request) -> Context:
         raise exceptions.Unauthorized("authentication required: send Authorization: Bearer <token>")
     db = server.database
     async with db.read() as conn:
-        caller = await tokens.authenticate(conn, server.keys, raw)
+        caller = await auth.authenticate(conn, server.keys, raw, client_ip(request))
     if caller.touch_token and caller.token_id is not None:
         async with db.transaction() as conn:
             await tokens.touch_token(conn, caller.token_id)

@@ -22,6 +22,7 @@ STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.NotFound: 404,
     exceptions.Conflict: 409,
     exceptions.ValidationFailed: 422,
+    exceptions.TooManyRequests: 429,
 }
 
 DESCRIPTIONS = {
@@ -31,6 +32,7 @@ DESCRIPTIONS = {
     404: "Not found, or not visible to you",
     409: "Conflicts with the current state (e.g. a machine name that is taken)",
     422: "Validation failed; `errors` names each field",
+    429: "Too many failed attempts; try again after `Retry-After` seconds",
 }
 
 
@@ -82,7 +84,10 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def _ish_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, exceptions.IshError)
-    return error_response(_status_of(exc), exc.message, [e.as_dict() for e in exc.errors])
+    response = error_response(_status_of(exc), exc.message, [e.as_dict() for e in exc.errors])
+    if isinstance(exc, exceptions.TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

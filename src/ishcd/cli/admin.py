@@ -88,7 +88,7 @@ def create_token(
                 record = await users_db.get_user_by_username(conn, user)
                 if record is None:
                     raise exceptions.NotFound(f"user {user!r} not found")
-                return (await tokens.create_token(conn, server_keys, record, name)).token
+                return (await tokens.mint(conn, server_keys, record.id, name)).token
         finally:
             await db.close()
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from ishcd.db.database import Connection
 from ishcd.db.query import Query, check_columns, insert
-from ishcd.db.tables import project_members, projects
+from ishcd.db.tables import project_members, projects, users
 
 
 class ProjectRecord(NamedTuple):
@@ -22,18 +22,74 @@ class ProjectRecord(NamedTuple):
 
 
 class MemberRecord(NamedTuple):
+    """A member, or an invitation (``user_id`` None) until it is accepted."""
+
     id: str
     project_id: str
-    user_id: str
+    user_id: str | None
     role: str
+    invited_email: str | None
+    invitation_hash: str | None
+    invitation_expires: float | None
     created: float
     changed: float
+    username: str | None  # the member's account, joined
+
+
+class LastAdminOf(NamedTuple):
+    id: str
+    machine_name: str
 
 
 _SELECT = sa.select(projects)
 check_columns(_SELECT, ProjectRecord._fields)
 _INSERT = insert(projects)
 _INSERT_MEMBER = insert(project_members)
+_SELECT_MEMBER = sa.select(project_members, users.c.username).select_from(
+    project_members.outerjoin(users, users.c.id == project_members.c.user_id)
+)
+check_columns(_SELECT_MEMBER, MemberRecord._fields)
+_MEMBERS = Query(
+    _SELECT_MEMBER.where(project_members.c.project_id == sa.bindparam("project_id"))
+    .order_by(project_members.c.created, project_members.c.id)
+    .limit(sa.bindparam("limit"))
+    .offset(sa.bindparam("offset"))
+)
+_MEMBER = Query(
+    _SELECT_MEMBER.where(
+        project_members.c.project_id == sa.bindparam("project_id"),
+        project_members.c.id == sa.bindparam("id"),
+    )
+)
+_MEMBER_OF_USER = Query(
+    _SELECT_MEMBER.where(
+        project_members.c.project_id == sa.bindparam("project_id"),
+        project_members.c.user_id == sa.bindparam("user_id"),
+    )
+)
+_INVITATION = Query(_SELECT_MEMBER.where(project_members.c.invitation_hash == sa.bindparam("hash")))
+_ADMINS = sa.and_(project_members.c.role == "admin", project_members.c.user_id.is_not(None))
+_COUNT_ADMINS = Query(
+    sa.select(sa.func.count())
+    .select_from(project_members)
+    .where(project_members.c.project_id == sa.bindparam("project_id"), _ADMINS)
+)
+_DELETE_MEMBER = Query(sa.delete(project_members).where(project_members.c.id == sa.bindparam("id")))
+_others = project_members.alias("others")
+_LAST_ADMIN_OF = Query(
+    sa.select(projects.c.id, projects.c.machine_name)
+    .join(project_members, project_members.c.project_id == projects.c.id)
+    .where(project_members.c.user_id == sa.bindparam("user_id"), project_members.c.role == "admin")
+    .where(
+        ~sa.exists().where(
+            _others.c.project_id == projects.c.id,
+            _others.c.role == "admin",
+            _others.c.user_id.is_not(None),
+            _others.c.user_id != sa.bindparam("user_id"),
+        )
+    )
+    .order_by(projects.c.machine_name)
+)
 
 
 def _with_role(where: sa.ColumnElement[bool]) -> Query:
@@ -50,6 +106,7 @@ def _with_role(where: sa.ColumnElement[bool]) -> Query:
 
 _BY_ID = _with_role(projects.c.id == sa.bindparam("ish"))
 _BY_MACHINE_NAME = _with_role(projects.c.machine_name == sa.bindparam("ish"))
+_GET = Query(_SELECT.where(projects.c.id == sa.bindparam("id")))
 _MACHINE_NAME_TAKEN = Query(
     sa.select(projects.c.id).where(projects.c.machine_name == sa.bindparam("machine_name"))
 )
@@ -73,7 +130,54 @@ async def insert_project(conn: Connection, project: ProjectRecord) -> None:
 
 
 async def insert_member(conn: Connection, member: MemberRecord) -> None:
-    await conn.execute(_INSERT_MEMBER, **member._asdict())
+    values = member._asdict()
+    del values["username"]
+    await conn.execute(_INSERT_MEMBER, **values)
+
+
+async def list_members(
+    conn: Connection, project_id: str, limit: int, offset: int
+) -> list[MemberRecord]:
+    rows = await conn.fetch_all(_MEMBERS, project_id=project_id, limit=limit, offset=offset)
+    return [MemberRecord._make(row) for row in rows]
+
+
+async def get_member(conn: Connection, project_id: str, member_id: str) -> MemberRecord | None:
+    row = await conn.fetch_one(_MEMBER, project_id=project_id, id=member_id)
+    return None if row is None else MemberRecord._make(row)
+
+
+async def member_of_user(conn: Connection, project_id: str, user_id: str) -> MemberRecord | None:
+    row = await conn.fetch_one(_MEMBER_OF_USER, project_id=project_id, user_id=user_id)
+    return None if row is None else MemberRecord._make(row)
+
+
+async def member_by_invitation(conn: Connection, invitation_hash: str) -> MemberRecord | None:
+    row = await conn.fetch_one(_INVITATION, hash=invitation_hash)
+    return None if row is None else MemberRecord._make(row)
+
+
+async def count_admins(conn: Connection, project_id: str) -> int:
+    """Admins of a project with an account (invitations do not count)."""
+    return int(await conn.fetch_value(_COUNT_ADMINS, project_id=project_id))
+
+
+async def projects_where_last_admin(conn: Connection, user_id: str) -> list[LastAdminOf]:
+    rows = await conn.fetch_all(_LAST_ADMIN_OF, user_id=user_id)
+    return [LastAdminOf._make(row) for row in rows]
+
+
+async def update_member(conn: Connection, member_id: str, values: dict[str, Any]) -> None:
+    stmt = (
+        sa.update(project_members)
+        .where(project_members.c.id == sa.bindparam("member_id"))
+        .values({name: sa.bindparam(name) for name in values})
+    )
+    await conn.execute(Query(stmt), member_id=member_id, **values)
+
+
+async def delete_member(conn: Connection, member_id: str) -> None:
+    await conn.execute(_DELETE_MEMBER, id=member_id)
 
 
 async def find_project(
@@ -84,6 +188,11 @@ async def find_project(
     if row is None:
         return None
     return ProjectRecord._make(row[:-1]), row[-1]
+
+
+async def get_project(conn: Connection, project_id: str) -> ProjectRecord | None:
+    row = await conn.fetch_one(_GET, id=project_id)
+    return None if row is None else ProjectRecord._make(row)
 
 
 async def machine_name_taken(conn: Connection, machine_name: str) -> bool:

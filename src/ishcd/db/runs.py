@@ -32,9 +32,10 @@ class RunRecord(NamedTuple):
     exit_code: int | None
     script: str
     env_json: str  # the env the caller gave, secrets masked
-    resolved_env_json: str  # what the run executes with: defaults + env
+    resolved_env_json: str  # encrypted: what the run executes with (services.run_env)
     timeout: int
     created_by: str | None
+    credentials_of: str | None
     idempotency_key: str | None
     request_hash: str | None
     runner_id: str | None
@@ -55,11 +56,6 @@ class RunRecord(NamedTuple):
         env: dict[str, str] = json.loads(self.env_json)
         return env
 
-    @property
-    def resolved_env(self) -> dict[str, str]:
-        env: dict[str, str] = json.loads(self.resolved_env_json)
-        return env
-
 
 @dataclass(frozen=True, slots=True)
 class NewRun:
@@ -69,9 +65,10 @@ class NewRun:
     status: str
     script: str
     env: dict[str, str]
-    resolved_env: dict[str, str]
+    resolved_env: str  # encrypted
     timeout: int
     created_by: str | None
+    credentials_of: str | None
     idempotency_key: str | None
     request_hash: str | None
     created: float
@@ -183,7 +180,6 @@ _IDS_IN_JOB = Query(sa.select(runs.c.id).where(runs.c.job_id == sa.bindparam("jo
 async def insert_run(conn: Connection, new: NewRun) -> None:
     params: dict[str, Any] = {name: getattr(new, name) for name in NewRun.__slots__}
     params["env"] = json.dumps(new.env)
-    params["resolved_env"] = json.dumps(new.resolved_env)
     params["changed"] = new.created
     params["cancel_requested"] = False
     await conn.execute(_INSERT, **params)

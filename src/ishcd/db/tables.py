@@ -58,6 +58,7 @@ api_tokens = sa.Table(
     "api_tokens",
     metadata,
     _id(),
+    # The account the token acts for; for a project token, the account that made it.
     _ref("user_id", "users"),
     sa.Column("name", sa.String(200), nullable=False),
     # sha256 of the secret token id carried in the JWT; the token itself is never stored.
@@ -65,7 +66,17 @@ api_tokens = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("last_used", sa.Float, nullable=True),
     sa.Column("revoked", sa.Float, nullable=True),
+    sa.Column("expires", sa.Float, nullable=True),
+    # Project tokens: usable on this project only, with this role at most.
+    sa.Column(
+        "project_id",
+        sa.String(36),
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("role", sa.String(16), nullable=True),
     sa.Index(None, "user_id"),
+    sa.Index(None, "project_id"),
 )
 
 projects = sa.Table(
@@ -84,11 +95,78 @@ project_members = sa.Table(
     metadata,
     _id(),
     _ref("project_id", "projects"),
-    _ref("user_id", "users"),
+    # NULL while the member is an invitation not yet accepted.
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    ),
     sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("invited_email", sa.String(320), nullable=True),
+    # sha256 of the one-time invitation token; NULL once used (or never made).
+    sa.Column("invitation_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("invitation_expires", sa.Float, nullable=True),
     *_stamps(),
     sa.UniqueConstraint("project_id", "user_id"),
     sa.Index(None, "user_id"),
+)
+
+# Failed logins per user name (existing or not), to slow guessing down.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure", sa.Float, nullable=False),
+    sa.Column("locked_until", sa.Float, nullable=True),
+)
+
+# Project environment variables: every run of the project gets them.
+envvars = sa.Table(
+    "envvars",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("value_encrypted", sa.Text, nullable=False),  # Fernet
+    sa.Column("value_hint", sa.String(16), nullable=False),  # the masked form shown in lists
+    *_stamps(),
+    sa.UniqueConstraint("project_id", "name"),
+)
+
+# An account's own secrets: runs it starts get each as the variable ``env``.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    _id(),
+    _ref("user_id", "users"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("env", sa.String(128), nullable=False),
+    sa.Column("value_encrypted", sa.Text, nullable=False),  # Fernet
+    sa.Column("value_hint", sa.String(16), nullable=False),
+    *_stamps(),
+    sa.UniqueConstraint("user_id", "env"),
+)
+
+# Who did what, when. No foreign keys: the history outlives what it names.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(36), nullable=False, unique=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("actor_user_id", sa.String(36), nullable=True),
+    sa.Column("actor_username", sa.String(64), nullable=True),
+    sa.Column("actor_token_id", sa.String(36), nullable=True),
+    sa.Column("actor_token_name", sa.String(200), nullable=True),
+    sa.Column("project_id", sa.String(36), nullable=True),
+    sa.Column("project_machine_name", sa.String(64), nullable=True),
+    sa.Column("target_type", sa.String(32), nullable=True),
+    sa.Column("target_id", sa.String(64), nullable=True),
+    sa.Column("target_name", sa.String(200), nullable=True),
+    sa.Column("details", sa.Text, nullable=False),  # JSON object
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Index(None, "project_id", "seq"),
+    sa.Index(None, "action", "seq"),
 )
 
 jobs = sa.Table(
@@ -119,10 +197,13 @@ runs = sa.Table(
     sa.Column("exit_code", sa.Integer, nullable=True),
     # What the run executes, fixed when it is created.
     sa.Column("script", sa.Text, nullable=False),
-    sa.Column("env", sa.Text, nullable=False),  # JSON: the env given by the caller
-    sa.Column("resolved_env", sa.Text, nullable=False),  # JSON: defaults + env
+    sa.Column("env", sa.Text, nullable=False),  # JSON: the env given, secrets masked
+    # Fernet-encrypted JSON {"env": defaults + env, "secret": [names of secret variables]}
+    sa.Column("resolved_env", sa.Text, nullable=False),
     sa.Column("timeout", sa.Integer, nullable=False),
     sa.Column("created_by", sa.String(36), nullable=True),
+    # Whose credentials the run gets: its creator's, unless a project token started it.
+    sa.Column("credentials_of", sa.String(36), nullable=True),
     sa.Column("idempotency_key", sa.String(255), nullable=True),
     sa.Column("request_hash", sa.String(64), nullable=True),
     sa.Column("runner_id", sa.String(200), nullable=True),

@@ -10,23 +10,26 @@ from ishcd.logstore import LogStore
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 from ishcd.services import dispatch, run_state
 from ishcd.signals import Signals, wait
+from ishcd.vault import Vault
 
 _CONTROL = {"continue": Control.CONTINUE, "cancel": Control.CANCEL, "gone": Control.ABANDON}
 
 
 class LocalProtocol(RunnerProtocol):
-    def __init__(self, db: Database, logs: LogStore, signals: Signals):
+    def __init__(self, db: Database, logs: LogStore, signals: Signals, vault: Vault):
         self.db = db
         self.logs = logs
         self.signals = signals
+        self.vault = vault
 
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         deadline = time.monotonic() + wait_seconds
         while True:
             work = self.signals.work.listen()
             async with self.db.transaction() as conn:
-                run = await dispatch.claim_run(conn, runner_id)
-            if run is not None:
+                claimed = await dispatch.claim_run(conn, runner_id, self.vault)
+            if claimed is not None:
+                run = claimed.run
                 self.signals.cancel.register(run.id)
                 if run.cancel_requested:
                     self.signals.cancel.set(run.id)
@@ -36,8 +39,9 @@ class LocalProtocol(RunnerProtocol):
                     project=run.project_machine_name,
                     job=run.job_machine_name,
                     script=run.script,
-                    env=run.resolved_env,
+                    env=claimed.env.env,
                     timeout=run.timeout,
+                    secrets=claimed.env.secrets,
                 )
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await wait(work, remaining):

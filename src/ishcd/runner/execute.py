@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ishcd.runner.child import spawn
+from ishcd.runner.masking import Masker
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
@@ -45,22 +46,34 @@ def base_env() -> dict[str, str]:
 
 
 class LogWriter:
-    """Appends to the run's log through the protocol, keeping the byte offset."""
+    """Appends to the run's log through the protocol, masked, keeping the byte offset."""
 
-    def __init__(self, protocol: RunnerProtocol, run_id: str):
+    def __init__(self, protocol: RunnerProtocol, run_id: str, secrets: list[str]):
         self.protocol = protocol
         self.run_id = run_id
         self.offset = 0
+        self._masker = Masker(secrets)
         self._lock = asyncio.Lock()
 
     async def write(self, data: bytes) -> None:
-        async with self._lock:
-            await self.protocol.append_log(self.run_id, self.offset, data)
-            self.offset += len(data)
+        """The script's output: secrets masked, even across writes."""
+        await self._append(self._masker.feed(data))
+
+    async def flush(self) -> None:
+        """The output has ended (for now): write what the masker held back."""
+        await self._append(self._masker.flush())
 
     async def note(self, message: str) -> None:
         """A line from Ish CD itself, set apart from the script's output."""
-        await self.write(f"\n[ishcd] {message}\n".encode())
+        await self.flush()
+        await self._append(f"\n[ishcd] {message}\n".encode())
+
+    async def _append(self, data: bytes) -> None:
+        if not data:
+            return
+        async with self._lock:
+            await self.protocol.append_log(self.run_id, self.offset, data)
+            self.offset += len(data)
 
 
 def signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -102,7 +115,7 @@ class Execution:
         self.runner_id = runner_id
         self.config = config
         self.run_dir = config.work_dir / assignment.run_id
-        self.log = LogWriter(protocol, assignment.run_id)
+        self.log = LogWriter(protocol, assignment.run_id, assignment.secrets)
         self._abort = asyncio.Event()
 
     def abort(self) -> None:
@@ -174,6 +187,7 @@ class Execution:
             signal_group(child.pid, signal.SIGKILL)
             returncode = await exited
             await self._drain(pump)
+            await self.log.flush()
             child.close()
         return Outcome(exit_code_of(returncode), reason), report
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,9 @@ class Assignment:
     project: str  # machine names, for ISHCD_PROJECT / ISHCD_JOB
     job: str
     script: str
-    env: dict[str, str]  # job variables: defaults overlaid with the run's env
+    env: dict[str, str]  # env vars, credentials, the job's variables and the run's env
     timeout: int  # seconds
+    secrets: list[str] = field(default_factory=list)  # values to mask in the log
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,37 @@ ROLES: tuple[Role, ...] = ("read", "write", "admin")
 _RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
 
 
+def rank(role: str) -> int:
+    return _RANK.get(role, -1)
+
+
 def allows(role: str | None, need: Role) -> bool:
-    return role is not None and _RANK.get(role, -1) >= _RANK[need]
+    return role is not None and rank(role) >= _RANK[need]
+
+
+PROJECT_TOKEN_ONLY = "a project token can only be used on its own project"
+
+
+def require_account(caller: Caller) -> None:
+    """Refuse project tokens: this is about an account, not a project."""
+    if caller.is_project_token:
+        raise exceptions.Forbidden(PROJECT_TOKEN_ONLY)
+
+
+def require_site_admin(caller: Caller) -> None:
+    if caller.is_project_token:
+        raise exceptions.Forbidden(PROJECT_TOKEN_ONLY)
+    if not caller.is_admin:
+        raise exceptions.Forbidden("only site admins may do this")
+
+
+def role_in(caller: Caller, project_id: str, member_role: str | None) -> str | None:
+    """The caller's effective role in a project (``member_role``: its membership's)."""
+    if caller.is_project_token:
+        return caller.project_role if project_id == caller.project_id else None
+    if caller.is_admin:
+        return "admin"
+    return member_role
 
 
 async def project_for(
@@ -35,9 +64,8 @@ async def project_for(
     )
     if found is None:
         raise exceptions.NotFound(f"project {project_ish!r} not found")
-    project, role = found
-    if caller.is_admin:
-        return project
+    project, member_role = found
+    role = role_in(caller, project.id, member_role)
     if role is None:
         raise exceptions.NotFound(f"project {project_ish!r} not found")
     if not allows(role, need):

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Literal
 
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
-from ishcd.services import run_state
+from ishcd.services import run_env, run_state
+from ishcd.vault import Vault
 
 Heartbeat = Literal["continue", "cancel", "gone"]
 
 
-async def claim_run(conn: Connection, runner_id: str) -> RunRecord | None:
-    """The oldest queued run, now ``running`` for ``runner_id``."""
+@dataclass(frozen=True)
+class Claimed:
+    run: RunRecord
+    env: run_env.RunEnv  # decrypted: only ever handed to the runner
+
+
+async def claim_run(conn: Connection, runner_id: str, vault: Vault) -> Claimed | None:
+    """The oldest queued run, now ``running`` for ``runner_id``, with its environment."""
     run_id = await runs_db.claim_next(conn, runner_id, time.time())
     if run_id is None:
         return None
-    return await runs_db.get_run(conn, run_id)
+    run = await runs_db.get_run(conn, run_id)
+    assert run is not None  # claimed inside this very transaction
+    return Claimed(run, await run_env.assemble(conn, vault, run))
 
 
 async def heartbeat(conn: Connection, run_id: str, runner_id: str) -> Heartbeat:

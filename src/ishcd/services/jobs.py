@@ -12,10 +12,12 @@ from ishcd.db.database import Connection
 from ishcd.db.jobs import JobRecord
 from ishcd.db.projects import ProjectRecord
 from ishcd.logstore import LogStore
-from ishcd.services import access, ids, variables
+from ishcd.services import access, audit, ids, variables
 from ishcd.services.principal import Caller
+from ishcd.vault import Vault
 
 EDITABLE = ("name", "machine_name", "description", "script", "variables", "timeout")
+ENCRYPTED_DEFAULT = "encrypted_default"
 
 
 def _bad_machine_name() -> exceptions.ValidationFailed:
@@ -30,6 +32,7 @@ async def create_job(
     conn: Connection,
     caller: Caller,
     project_ish: str,
+    vault: Vault,
     *,
     name: str,
     machine_name: str | None,
@@ -40,7 +43,7 @@ async def create_job(
 ) -> tuple[ProjectRecord, JobRecord]:
     """Create a job in a project (project admins)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
-    declared = variables.check_declarations(declared)
+    declared = seal_variables(vault, variables.check_declarations(declared))
     if machine_name is None:
         base = ids.slugify(name, fallback="job")
         machine_name, n = base, 1
@@ -67,6 +70,7 @@ async def create_job(
         changed=now,
     )
     await jobs_db.insert_job(conn, job)
+    await audit.record(conn, caller, "job.create", project=project, target=_target(job))
     return project, job
 
 
@@ -84,22 +88,46 @@ async def get_job(
     return await access.job_for(conn, caller, project_ish, job_ish)
 
 
-def _keep_masked_secrets(
-    new: list[dict[str, Any]], old: list[dict[str, Any]]
+def seal_variables(
+    vault: Vault, declared: list[dict[str, Any]], before: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """A secret default sent back as ``***`` (as it was shown) keeps its stored value."""
-    old_by_name = {item["name"]: item for item in old}
-    kept = []
-    for item in new:
-        before = old_by_name.get(item["name"])
-        if item.get("default") == variables.MASK and before and before.get("secret"):
-            item = {**item, "default": before["default"]}
-        kept.append(item)
-    return kept
+    """Declarations as stored: a secret variable's default is kept encrypted.
+
+    A secret default sent back as ``***`` (as it was shown) keeps the value
+    stored ``before``.
+    """
+    earlier = {item["name"]: item for item in before or []}
+    sealed = []
+    for item in declared:
+        if not item["secret"] or item["default"] is None:
+            sealed.append(item)
+            continue
+        previous = earlier.get(item["name"], {})
+        if item["default"] == variables.MASK and previous.get(ENCRYPTED_DEFAULT):
+            encrypted = previous[ENCRYPTED_DEFAULT]
+        else:
+            encrypted = vault.encrypt(item["default"])
+        sealed.append({**item, "default": None, ENCRYPTED_DEFAULT: encrypted})
+    return sealed
+
+
+def open_variables(vault: Vault, stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Declarations with every default in clear, for resolving a run's env."""
+    return [
+        {**item, "default": vault.decrypt(item[ENCRYPTED_DEFAULT])}
+        if item.get(ENCRYPTED_DEFAULT)
+        else item
+        for item in stored
+    ]
 
 
 async def update_job(
-    conn: Connection, caller: Caller, project_ish: str, job_ish: str, changes: dict[str, Any]
+    conn: Connection,
+    caller: Caller,
+    project_ish: str,
+    job_ish: str,
+    vault: Vault,
+    changes: dict[str, Any],
 ) -> tuple[ProjectRecord, JobRecord]:
     """Change a job (project admins); runs already created keep what they had."""
     project, job = await access.job_for(conn, caller, project_ish, job_ish, "admin")
@@ -108,8 +136,8 @@ async def update_job(
         if required in values and values[required] is None:
             raise exceptions.ValidationFailed.one(required, "must not be null")
     if "variables" in values:
-        declared = _keep_masked_secrets(values["variables"], job.variables)
-        values["variables"] = variables.check_declarations(declared)
+        declared = variables.check_declarations(values["variables"])
+        values["variables"] = seal_variables(vault, declared, before=job.variables)
     new_name = values.get("machine_name")
     if new_name is not None and new_name != job.machine_name:
         if not ids.valid_machine_name(new_name):
@@ -123,6 +151,11 @@ async def update_job(
     if values:
         values["changed"] = time.time()
         await jobs_db.update_job(conn, job.id, values)
+        fields = sorted(set(values) - {"changed"})
+        details = {"fields": fields}
+        await audit.record(
+            conn, caller, "job.update", project=project, target=_target(job), details=details
+        )
     return project, await access.job_in(conn, project, job.id)
 
 
@@ -130,7 +163,7 @@ async def delete_job(
     conn: Connection, caller: Caller, project_ish: str, job_ish: str, logs: LogStore
 ) -> None:
     """Delete a job with its runs and logs; refused while runs are active."""
-    _, job = await access.job_for(conn, caller, project_ish, job_ish, "admin")
+    project, job = await access.job_for(conn, caller, project_ish, job_ish, "admin")
     active = await runs_db.count_active_in_job(conn, job.id)
     if active:
         raise exceptions.Conflict(
@@ -138,4 +171,9 @@ async def delete_job(
         )
     run_ids = await runs_db.ids_in_job(conn, job.id)
     await jobs_db.delete_job(conn, job.id)
+    await audit.record(conn, caller, "job.delete", project=project, target=_target(job))
     conn.on_commit(lambda: logs.delete_many(run_ids))
+
+
+def _target(job: JobRecord) -> tuple[str, str, str]:
+    return ("job", job.id, job.machine_name)

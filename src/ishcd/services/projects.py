@@ -11,7 +11,7 @@ from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.projects import MemberRecord, ProjectRecord
 from ishcd.logstore import LogStore
-from ishcd.services import access, ids
+from ishcd.services import access, audit, ids
 from ishcd.services.principal import Caller
 
 
@@ -37,6 +37,7 @@ async def create_project(
     description: str | None,
 ) -> ProjectRecord:
     """Create a project; its creator becomes its admin."""
+    access.require_account(caller)
     if machine_name is None:
         machine_name = await _free_machine_name(conn, name)
     elif not ids.valid_machine_name(machine_name):
@@ -54,8 +55,20 @@ async def create_project(
         changed=now,
     )
     await projects_db.insert_project(conn, project)
-    member = MemberRecord(ids.new_id(), project.id, caller.user_id, "admin", now, now)
+    member = MemberRecord(
+        id=ids.new_id(),
+        project_id=project.id,
+        user_id=caller.user_id,
+        role="admin",
+        invited_email=None,
+        invitation_hash=None,
+        invitation_expires=None,
+        created=now,
+        changed=now,
+        username=caller.username,
+    )
     await projects_db.insert_member(conn, member)
+    await audit.record(conn, caller, "project.create", project=project, target=_target(project))
     return project
 
 
@@ -63,6 +76,9 @@ async def list_projects(
     conn: Connection, caller: Caller, limit: int, offset: int
 ) -> list[ProjectRecord]:
     """The projects the caller can see, by machine name."""
+    if caller.project_id is not None:
+        project = await projects_db.get_project(conn, caller.project_id)
+        return [project] if project is not None and offset == 0 and limit > 0 else []
     user_id = None if caller.is_admin else caller.user_id
     return await projects_db.list_projects(conn, user_id, limit, offset)
 
@@ -89,6 +105,15 @@ async def update_project(
     if values:
         values["changed"] = time.time()
         await projects_db.update_project(conn, project.id, values)
+        details = {"fields": sorted(set(values) - {"changed"})}
+        await audit.record(
+            conn,
+            caller,
+            "project.update",
+            project=project,
+            target=_target(project),
+            details=details,
+        )
     return await access.project_for(conn, caller, project.id)
 
 
@@ -105,4 +130,9 @@ async def delete_project(
         )
     run_ids = await runs_db.ids_in_project(conn, project.id)
     await projects_db.delete_project(conn, project.id)
+    await audit.record(conn, caller, "project.delete", project=project, target=_target(project))
     conn.on_commit(lambda: logs.delete_many(run_ids))
+
+
+def _target(project: ProjectRecord) -> tuple[str, str, str]:
+    return ("project", project.id, project.machine_name)

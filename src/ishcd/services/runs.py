@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -12,9 +11,10 @@ from ishcd import exceptions
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import NewRun, RunRecord
-from ishcd.services import access, ids, run_state, variables
+from ishcd.services import access, audit, ids, jobs, run_env, run_state, variables
 from ishcd.services.principal import Caller
 from ishcd.signals import Signals
+from ishcd.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,9 @@ class Created:
     replayed: bool  # an earlier run returned for the same idempotency key
 
 
-def _request_hash(env: Mapping[str, object]) -> str:
-    return hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()
+def _request_hash(vault: Vault, env: Mapping[str, object]) -> str:
+    # Keyed: the env may hold secrets, and a plain hash could be guessed offline.
+    return vault.fingerprint(json.dumps(env, sort_keys=True))
 
 
 async def create_run(
@@ -37,10 +38,11 @@ async def create_run(
     idempotency_key: str | None,
     default_timeout: int,
     signals: Signals,
+    vault: Vault,
 ) -> Created:
     """Queue a run of a job with ``env`` (callers with write access)."""
     project, job = await access.job_for(conn, caller, project_ish, job_ish, "write")
-    request_hash = _request_hash(env)
+    request_hash = _request_hash(vault, env)
     if idempotency_key is not None:
         earlier = await runs_db.get_run_by_key(conn, job.id, idempotency_key)
         if earlier is not None:
@@ -49,10 +51,9 @@ async def create_run(
                     "Idempotency-Key", "was already used for a run with a different env"
                 )
             return Created(earlier, replayed=True)
-    resolved = variables.resolve_env(job.variables, env)
-    shown = variables.masked(
-        {k: v for k, v in env.items() if isinstance(v, str)}, variables.secret_names(job.variables)
-    )
+    resolved = variables.resolve_env(jobs.open_variables(vault, job.variables), env)
+    secret = variables.secret_names(job.variables)
+    shown = variables.masked({k: v for k, v in env.items() if isinstance(v, str)}, secret)
     new = NewRun(
         id=ids.new_id(),
         project_id=project.id,
@@ -60,14 +61,18 @@ async def create_run(
         status=run_state.QUEUED,
         script=job.script,
         env=shown,
-        resolved_env=resolved,
+        resolved_env=run_env.seal(vault, resolved, secret),
         timeout=job.timeout or default_timeout,
         created_by=caller.user_id,
+        # A project token acts for the project: its runs get no account's credentials.
+        credentials_of=None if caller.is_project_token else caller.user_id,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created=time.time(),
     )
     await runs_db.insert_run(conn, new)
+    target = ("run", new.id, job.machine_name)
+    await audit.record(conn, caller, "run.create", project=project, target=target)
     conn.on_commit(signals.work.bump)
     run = RunRecord(
         seq=0,
@@ -79,9 +84,10 @@ async def create_run(
         exit_code=None,
         script=new.script,
         env_json=json.dumps(new.env),
-        resolved_env_json=json.dumps(new.resolved_env),
+        resolved_env_json=new.resolved_env,
         timeout=new.timeout,
         created_by=caller.user_id,
+        credentials_of=new.credentials_of,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         runner_id=None,
@@ -112,7 +118,7 @@ async def get_run(
     found = None
     if ids.looks_like_uuid(run_id):
         found = await runs_db.get_run_with_role(conn, run_id, caller.user_id)
-    if found is None or not (caller.is_admin or found[1] is not None):
+    if found is None or access.role_in(caller, found[0].project_id, found[1]) is None:
         raise exceptions.NotFound(f"run {run_id!r} not found")
     run = found[0]
     if project_ish is not None and project_ish not in (run.project_id, run.project_machine_name):
@@ -153,7 +159,11 @@ async def cancel_run(
 ) -> RunRecord:
     """Cancel a run: a queued one ends at once, a running one is told to stop."""
     run = await get_run(conn, caller, run_id, project_ish=project_ish, job_ish=job_ish)
-    await access.project_for(conn, caller, run.project_id, "write")
+    project = await access.project_for(conn, caller, run.project_id, "write")
+    if run.status in run_state.FINISHED:
+        raise exceptions.Conflict(f"run {run.id} has already finished ({run.status})")
+    target = ("run", run.id, run.job_machine_name)
+    await audit.record(conn, caller, "run.cancel", project=project, target=target)
     if run.status == run_state.QUEUED:
         if await run_state.finish(conn, run, run_state.ERROR, reason="canceled"):
             conn.on_commit(lambda: signals.run.close(run.id))

@@ -1,15 +1,14 @@
-"""API tokens: minted as JWTs, stored as a hash, checked on every request.
+"""API tokens: minted as JWTs, stored as a hash, revocable.
 
 An API token is a JWT signed with the server key whose ``jti`` is a random
-secret; the database keeps only ``sha256(jti)``. ``exchange_token`` trades
-one for a 12-hour JWT that names the token (``tid``), so revoking the token
-ends the exchanged JWTs at once too.
+secret; the database keeps only ``sha256(jti)``. Account tokens act with
+their account's roles; project tokens work on one project only, with a role
+no higher than their maker's (checked again on every use: ``auth.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,15 +18,14 @@ import jwt
 from ishcd import exceptions
 from ishcd.db import users as users_db
 from ishcd.db.database import Connection
-from ishcd.db.users import TokenRecord, UserRecord
+from ishcd.db.projects import ProjectRecord
+from ishcd.db.users import TokenRecord
 from ishcd.keys import Keys
-from ishcd.services import ids
+from ishcd.services import access, audit, ids
 from ishcd.services.principal import Caller
 
 ISSUER = "ishcd"
-SESSION_SECONDS = 12 * 3600
-# last_used is written at most this often per token, not on every request.
-TOUCH_EVERY = 60.0
+DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -36,138 +34,126 @@ class NewToken:
     token: str  # the JWT, shown once
 
 
-def _secret_hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _encode(keys: Keys, claims: dict[str, object]) -> str:
+def encode(keys: Keys, claims: dict[str, object]) -> str:
     return jwt.encode({"iss": ISSUER, **claims}, keys.jwt, algorithm="HS256")
 
 
-async def create_token(
-    conn: Connection, keys: Keys, user: UserRecord | Caller, name: str
+async def mint(
+    conn: Connection,
+    keys: Keys,
+    user_id: str,
+    name: str,
+    *,
+    expires_in_days: int | None = None,
+    project_id: str | None = None,
+    role: str | None = None,
 ) -> NewToken:
-    """Mint a named API token for ``user``, valid until revoked."""
-    user_id = user.id if isinstance(user, UserRecord) else user.user_id
+    """Store a new token and return it with its JWT (shown once)."""
     secret = secrets.token_urlsafe(32)
     now = time.time()
+    expires = None if expires_in_days is None else now + expires_in_days * DAY
     record = TokenRecord(
         id=ids.new_id(),
         user_id=user_id,
         name=name,
-        secret_hash=_secret_hash(secret),
+        secret_hash=secret_hash(secret),
         created=now,
         last_used=None,
         revoked=None,
+        expires=expires,
+        project_id=project_id,
+        role=role,
     )
     await users_db.insert_token(conn, record)
-    token = _encode(keys, {"sub": user_id, "typ": "api", "jti": secret, "iat": int(now)})
-    return NewToken(record, token)
+    claims: dict[str, object] = {"sub": user_id, "typ": "api", "jti": secret, "iat": int(now)}
+    if expires is not None:
+        claims["exp"] = int(expires)
+    return NewToken(record, encode(keys, claims))
+
+
+async def create_token(
+    conn: Connection, keys: Keys, caller: Caller, name: str, expires_in_days: int | None = None
+) -> NewToken:
+    """A named API token for the caller's account, valid until revoked or it expires."""
+    access.require_account(caller)
+    new = await mint(conn, keys, caller.user_id, name, expires_in_days=expires_in_days)
+    await audit.record(conn, caller, "token.create", target=_target(new.record))
+    return new
 
 
 async def list_tokens(
     conn: Connection, caller: Caller, limit: int, offset: int
 ) -> list[TokenRecord]:
-    return await users_db.list_live_tokens(conn, caller.user_id, limit, offset)
+    access.require_account(caller)
+    return await users_db.list_account_tokens(conn, caller.user_id, limit, offset)
 
 
 async def revoke_token(conn: Connection, caller: Caller, token_id: str) -> None:
-    if not await users_db.revoke_token(conn, caller.user_id, token_id, time.time()):
+    access.require_account(caller)
+    token = await users_db.get_token(conn, token_id)
+    revoked = await users_db.revoke_account_token(conn, caller.user_id, token_id, time.time())
+    if not revoked or token is None:
         raise exceptions.NotFound(f"token {token_id!r} not found")
+    await audit.record(conn, caller, "token.revoke", target=_target(token))
+
+
+async def create_project_token(
+    conn: Connection,
+    keys: Keys,
+    caller: Caller,
+    project_ish: str,
+    *,
+    name: str,
+    role: access.Role,
+    expires_in_days: int | None = None,
+) -> tuple[ProjectRecord, NewToken]:
+    """A token for one project, with ``role`` at most the maker's own (project admins)."""
+    project = await access.project_for(conn, caller, project_ish, "admin")
+    if caller.is_project_token and not access.allows(caller.project_role, role):
+        raise exceptions.Forbidden(f"a {caller.project_role} token cannot make a {role} token")
+    new = await mint(
+        conn,
+        keys,
+        caller.user_id,
+        name,
+        expires_in_days=expires_in_days,
+        project_id=project.id,
+        role=role,
+    )
+    details = {"role": role}
+    await audit.record(
+        conn, caller, "token.create", project=project, target=_target(new.record), details=details
+    )
+    return project, new
+
+
+async def list_project_tokens(
+    conn: Connection, caller: Caller, project_ish: str, limit: int, offset: int
+) -> tuple[ProjectRecord, list[TokenRecord]]:
+    project = await access.project_for(conn, caller, project_ish, "admin")
+    return project, await users_db.list_project_tokens(conn, project.id, limit, offset)
+
+
+async def revoke_project_token(
+    conn: Connection, caller: Caller, project_ish: str, token_id: str
+) -> None:
+    """Any admin of the project may revoke any of its tokens."""
+    project = await access.project_for(conn, caller, project_ish, "admin")
+    token = await users_db.get_token(conn, token_id)
+    if token is None or not await users_db.revoke_project_token(
+        conn, project.id, token_id, time.time()
+    ):
+        raise exceptions.NotFound(f"token {token_id!r} not found in this project")
+    await audit.record(conn, caller, "token.revoke", project=project, target=_target(token))
 
 
 async def touch_token(conn: Connection, token_id: str) -> None:
     await users_db.touch_token(conn, token_id, time.time())
 
 
-# Verified claims by raw token: checking the HMAC again for a token already
-# seen gives the same answer. Expiry and revocation are still checked each time.
-_verified: dict[tuple[bytes, str], dict[str, object]] = {}
-_VERIFIED_MAX = 4096
-
-
-def _decode(keys: Keys, raw: str) -> dict[str, object]:
-    cached = _verified.get((keys.jwt, raw))
-    if cached is not None:
-        expires = cached.get("exp")
-        if isinstance(expires, int) and expires <= time.time():
-            raise exceptions.Unauthorized("the token has expired")
-        return cached
-    try:
-        claims: dict[str, object] = jwt.decode(
-            raw,
-            keys.jwt,
-            algorithms=["HS256"],
-            issuer=ISSUER,
-            options={"require": ["sub", "typ", "iat"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise exceptions.Unauthorized("the token has expired") from exc
-    except jwt.InvalidTokenError as exc:
-        raise exceptions.Unauthorized("the token is not valid") from exc
-    if len(_verified) >= _VERIFIED_MAX:
-        _verified.clear()
-    _verified[(keys.jwt, raw)] = claims
-    return claims
-
-
-def _caller(user: UserRecord, token: TokenRecord | None, now: float) -> Caller:
-    if user.disabled:
-        raise exceptions.Unauthorized("the account is disabled")
-    if token is None:
-        return Caller(user.id, user.username, user.is_admin)
-    if token.revoked is not None:
-        raise exceptions.Unauthorized("the token has been revoked")
-    stale = token.last_used is None or now - token.last_used > TOUCH_EVERY
-    return Caller(user.id, user.username, user.is_admin, token_id=token.id, touch_token=stale)
-
-
-async def authenticate(conn: Connection, keys: Keys, raw: str) -> Caller:
-    """The caller a raw token (API token or session JWT) stands for."""
-    claims = _decode(keys, raw)
-    now = time.time()
-    if claims["typ"] == "api":
-        secret = claims.get("jti")
-        if not isinstance(secret, str):
-            raise exceptions.Unauthorized("the token is not valid")
-        found = await users_db.token_and_user_by_secret(conn, _secret_hash(secret))
-        if found is None or not hmac.compare_digest(found[0].secret_hash, _secret_hash(secret)):
-            raise exceptions.Unauthorized("the token has been revoked")
-        token, user = found
-        if token.user_id != claims["sub"]:
-            raise exceptions.Unauthorized("the token is not valid")
-        return _caller(user, token, now)
-    if claims["typ"] == "session":
-        token_id = claims.get("tid")
-        if isinstance(token_id, str):
-            found = await users_db.token_and_user_by_id(conn, token_id)
-            if found is None or found[1].id != claims["sub"]:
-                raise exceptions.Unauthorized("the token has been revoked")
-            return _caller(found[1], found[0], now)
-        account = await users_db.get_user(conn, str(claims["sub"]))
-        if account is None:
-            raise exceptions.Unauthorized("the account no longer exists")
-        return _caller(account, None, now)
-    raise exceptions.Unauthorized("the token is not valid")
-
-
-async def exchange_token(conn: Connection, keys: Keys, api_token: str) -> str:
-    """A 12-hour JWT for a valid API token (``GET /v1/auth/token``)."""
-    claims = _decode(keys, api_token)
-    if claims["typ"] != "api":
-        raise exceptions.Unauthorized("api_token must be an API token")
-    caller = await authenticate(conn, keys, api_token)
-    return session_jwt(keys, caller.user_id, caller.token_id)
-
-
-def session_jwt(keys: Keys, user_id: str, token_id: str | None) -> str:
-    now = int(time.time())
-    claims: dict[str, object] = {
-        "sub": user_id,
-        "typ": "session",
-        "iat": now,
-        "exp": now + SESSION_SECONDS,
-    }
-    if token_id is not None:
-        claims["tid"] = token_id
-    return _encode(keys, claims)
+def _target(token: TokenRecord) -> tuple[str, str, str]:
+    return ("token", token.id, token.name)

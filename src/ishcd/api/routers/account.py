@@ -1,4 +1,4 @@
-"""The caller's own account and API tokens."""
+"""The caller's own account, API tokens and credentials."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
+from ishcd.api.schemas.access import CredentialIn, CredentialOut
 from ishcd.api.schemas.accounts import (
     AccountOut,
     AccountPatch,
@@ -13,12 +14,12 @@ from ishcd.api.schemas.accounts import (
     TokenIn,
     TokenOut,
 )
-from ishcd.services import tokens, users
+from ishcd.services import credentials, login, tokens, users
 
 router = APIRouter(tags=["account"], route_class=Authenticated)
 
 
-@router.get("/account", response_model=AccountOut, responses=responses(401))
+@router.get("/account", response_model=AccountOut, responses=responses(401, 403))
 async def get_account(request: Request) -> AccountOut:
     """Read your account."""
     ctx = context(request)
@@ -26,16 +27,23 @@ async def get_account(request: Request) -> AccountOut:
         return AccountOut.of(await users.get_account(conn, ctx.caller))
 
 
-@router.patch("/account", response_model=AccountOut, responses=responses(400, 401, 409, 422))
+@router.patch(
+    "/account", response_model=AccountOut, responses=responses(400, 401, 403, 409, 422, 429)
+)
 async def update_account(request: Request, body: AccountPatch) -> AccountOut:
-    """Change your user name, name or email."""
+    """Change your user name, name, email or password (with `current_password`)."""
     ctx = context(request)
+    changes = body.model_dump(exclude_unset=True, exclude={"password", "current_password"})
+    async with ctx.db.read() as conn:
+        await users.get_account(conn, ctx.caller)  # refuses project tokens first
+    if body.password is not None:
+        await login.change_password(ctx.db, ctx.caller, body.current_password, body.password)
     async with ctx.db.transaction() as conn:
-        user = await users.update_account(conn, ctx.caller, body.model_dump(exclude_unset=True))
+        user = await users.update_account(conn, ctx.caller, changes)
     return AccountOut.of(user)
 
 
-@router.get("/tokens", response_model=list[TokenOut], responses=responses(401, 422))
+@router.get("/tokens", response_model=list[TokenOut], responses=responses(401, 403, 422))
 async def list_tokens(request: Request, response: Response, page: PageDep) -> list[TokenOut]:
     """List your API tokens (never the tokens themselves)."""
     ctx = context(request)
@@ -48,20 +56,56 @@ async def list_tokens(request: Request, response: Response, page: PageDep) -> li
     "/tokens",
     status_code=201,
     response_model=TokenCreatedOut,
-    responses=responses(400, 401, 422),
+    responses=responses(400, 401, 403, 422),
 )
 async def create_token(request: Request, body: TokenIn) -> TokenCreatedOut:
     """Create a named API token; the response's `token` is shown this once."""
     ctx = context(request)
     async with ctx.db.transaction() as conn:
-        new = await tokens.create_token(conn, ctx.server.keys, ctx.caller, body.name)
+        new = await tokens.create_token(conn, ctx.server.keys, ctx.caller, body.name, body.expires)
     return TokenCreatedOut(**TokenOut.of(new.record).model_dump(), token=new.token)
 
 
-@router.delete("/tokens/{token_id}", status_code=204, responses=responses(401, 404))
+@router.delete("/tokens/{token_id}", status_code=204, responses=responses(401, 403, 404))
 async def revoke_token(request: Request, token_id: str) -> Response:
     """Revoke an API token; it stops working at once."""
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         await tokens.revoke_token(conn, ctx.caller, token_id)
+    return Response(status_code=204)
+
+
+@router.get("/credentials", response_model=list[CredentialOut], responses=responses(401, 403, 422))
+async def list_credentials(
+    request: Request, response: Response, page: PageDep
+) -> list[CredentialOut]:
+    """List your credentials, values masked."""
+    ctx = context(request)
+    async with ctx.db.read() as conn:
+        rows = await credentials.list_credentials(conn, ctx.caller, page.fetch, page.offset)
+    return [CredentialOut.of(c) for c in page.finish(request, response, rows)]
+
+
+@router.post(
+    "/credentials",
+    status_code=201,
+    response_model=CredentialOut,
+    responses=responses(400, 401, 403, 409, 422),
+)
+async def create_credential(request: Request, body: CredentialIn) -> CredentialOut:
+    """Add a credential: runs you start get `value` as the environment variable `env`."""
+    ctx = context(request)
+    async with ctx.db.transaction() as conn:
+        record = await credentials.create_credential(
+            conn, ctx.caller, ctx.server.vault, name=body.name, env=body.env, value=body.value
+        )
+    return CredentialOut.of(record)
+
+
+@router.delete("/credentials/{credential_id}", status_code=204, responses=responses(401, 403, 404))
+async def delete_credential(request: Request, credential_id: str) -> Response:
+    """Delete one of your credentials."""
+    ctx = context(request)
+    async with ctx.db.transaction() as conn:
+        await credentials.delete_credential(conn, ctx.caller, credential_id)
     return Response(status_code=204)

@@ -42,6 +42,7 @@ async def create_job(request: Request, project_ish: str, body: JobIn) -> JobOut:
             conn,
             ctx.caller,
             project_ish,
+            ctx.server.vault,
             name=body.name,
             machine_name=body.machine_name,
             description=body.description,
@@ -73,7 +74,9 @@ async def update_job(request: Request, project_ish: str, job_ish: str, body: Job
     ctx = context(request)
     changes = body.model_dump(exclude_unset=True)
     async with ctx.db.transaction() as conn:
-        project, job = await jobs.update_job(conn, ctx.caller, project_ish, job_ish, changes)
+        project, job = await jobs.update_job(
+            conn, ctx.caller, project_ish, job_ish, ctx.server.vault, changes
+        )
     return JobOut.of(job, project)
 
 

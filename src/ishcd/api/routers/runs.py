@@ -85,6 +85,7 @@ async def create_run(
             idempotency_key=idempotency_key or request_token,
             default_timeout=ctx.server.settings.default_job_timeout,
             signals=ctx.server.signals,
+            vault=ctx.server.vault,
         )
     answer = run_json(created.run, status_code=201)
     if created.replayed:

@@ -82,12 +82,21 @@ class JobPatch(In):
 
 
 def shown_variables(declared: list[dict[str, Any]]) -> list[Variable]:
+    """Declarations as shown: a secret default (stored encrypted) is ``***``."""
     out = []
     for item in declared:
         default = item["default"]
-        if item["secret"] and default is not None:
+        if item["secret"] and (default is not None or item.get("encrypted_default")):
             default = MASK
-        out.append(Variable(**{**item, "default": default}))
+        out.append(
+            Variable(
+                name=item["name"],
+                default=default,
+                required=item["required"],
+                secret=item["secret"],
+                description=item["description"],
+            )
+        )
     return out
 
 
