@@ -132,3 +132,26 @@ async def test_shutdown_ends_running_runs_instead_of_leaving_them_running(
         assert done["status"] == "error"
         assert done["error_reason"] == "runner_lost"
         assert "shutting down" in done["log"]
+
+
+async def test_a_run_whose_secrets_cannot_be_read_ends_setup_failed(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with serving(tmp_path, database_url, runner_slots=0) as api:
+        await api.project("Ops")
+        variables = [{"name": "PW", "default": "s3cr3t-value", "secret": True}]
+        await api.job("ops", "echo $PW", name="j", variables=variables)
+        run = await api.start("ops", "j")
+    # The same database with another server key: the sealed env cannot be opened.
+    async with serving(tmp_path, database_url, secret_key="another-key") as api:
+        for _ in range(200):
+            async with api.server.database.read() as conn:
+                record = await runs_db.get_run(conn, run["id"])
+            assert record is not None
+            if record.status == "error":
+                break
+            await asyncio.sleep(0.02)
+        assert record.error_reason == "setup_failed"
+        assert "server key" in api.server.logs.path(run["id"]).read_text()
+        # The runner goes on with other work.
+        assert api.server.pool is not None

@@ -28,6 +28,12 @@ class LocalProtocol(RunnerProtocol):
             work = self.signals.work.listen()
             async with self.db.transaction() as conn:
                 claimed = await dispatch.claim_run(conn, runner_id, self.vault)
+            if claimed is not None and claimed.env is None:
+                run_id = claimed.run.id
+                self.logs.append(run_id, 0, f"[ishcd] {claimed.problem}\n".encode())
+                self.logs.close(run_id)
+                self.signals.run.close(run_id)
+                continue
             if claimed is not None:
                 run = claimed.run
                 self.signals.cancel.register(run.id)

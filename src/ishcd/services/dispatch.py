@@ -18,17 +18,26 @@ Heartbeat = Literal["continue", "cancel", "gone"]
 @dataclass(frozen=True)
 class Claimed:
     run: RunRecord
-    env: run_env.RunEnv  # decrypted: only ever handed to the runner
+    env: run_env.RunEnv | None  # decrypted: only ever handed to the runner
+    problem: str | None = None  # why the run could not be given out: it ended setup_failed
 
 
 async def claim_run(conn: Connection, runner_id: str, vault: Vault) -> Claimed | None:
-    """The oldest queued run, now ``running`` for ``runner_id``, with its environment."""
+    """The oldest queued run, now ``running`` for ``runner_id``, with its environment.
+
+    A run whose secrets cannot be decrypted (the server key changed) ends
+    ``error``/``setup_failed`` here instead of being claimed again forever.
+    """
     run_id = await runs_db.claim_next(conn, runner_id, time.time())
     if run_id is None:
         return None
     run = await runs_db.get_run(conn, run_id)
     assert run is not None  # claimed inside this very transaction
-    return Claimed(run, await run_env.assemble(conn, vault, run))
+    try:
+        return Claimed(run, await run_env.assemble(conn, vault, run))
+    except ValueError as exc:
+        await run_state.finish(conn, run, run_state.ERROR, reason="setup_failed")
+        return Claimed(run, None, str(exc))
 
 
 async def heartbeat(conn: Connection, run_id: str, runner_id: str) -> Heartbeat:
