@@ -28,14 +28,13 @@ class LocalProtocol(RunnerProtocol):
             work = self.signals.work.listen()
             async with self.db.transaction() as conn:
                 claimed = await dispatch.claim_run(conn, runner_id, self.vault)
-            if claimed is not None and claimed.env is None:
-                run_id = claimed.run.id
-                self.logs.append(run_id, 0, f"[ishcd] {claimed.problem}\n".encode())
-                self.logs.close(run_id)
-                self.signals.run.close(run_id)
-                continue
             if claimed is not None:
-                run = claimed.run
+                run, env = claimed.run, claimed.env
+                if env is None:  # it ended setup_failed: say why, and go on
+                    self.logs.append(run.id, 0, f"[ishcd] {claimed.problem}\n".encode())
+                    self.logs.close(run.id)
+                    self.signals.run.close(run.id)
+                    continue
                 self.signals.cancel.register(run.id)
                 if run.cancel_requested:
                     self.signals.cancel.set(run.id)
@@ -45,9 +44,9 @@ class LocalProtocol(RunnerProtocol):
                     project=run.project_machine_name,
                     job=run.job_machine_name,
                     script=run.script,
-                    env=claimed.env.env,
+                    env=env.env,
                     timeout=run.timeout,
-                    secrets=claimed.env.secrets,
+                    secrets=env.secrets,
                 )
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await wait(work, remaining):
