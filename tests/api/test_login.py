@@ -149,3 +149,25 @@ async def test_a_missing_user_costs_a_real_argon2_check(
     await log_in(api, "alice", "x")
     assert len(checked) == 2
     assert all(h.startswith("$argon2id$") for h in checked)
+
+
+async def test_a_new_password_ends_earlier_logins(api: Api, alice: str) -> None:
+    old = str((await log_in(api, "alice", PASSWORD))[1]["token"])
+    api_token = (await api.http.post("/v1/tokens", json={"name": "t"}, headers=bearer(old))).json()
+    changed = await api.http.patch(
+        "/v1/account",
+        json={"password": "brand-new-password", "current_password": PASSWORD},
+        headers=bearer(old),
+    )
+    assert changed.status_code == 200
+    ended = await api.http.get("/v1/account", headers=bearer(old))
+    assert ended.status_code == 401
+    assert "log in again" in ended.json()["message"]
+    new = str((await log_in(api, "alice", "brand-new-password"))[1]["token"])
+    assert (await api.http.get("/v1/account", headers=bearer(new))).status_code == 200
+    # API tokens are managed on their own: they keep working.
+    assert (
+        await api.http.get("/v1/account", headers=bearer(api_token["token"]))
+    ).status_code == 200
+    await api.patch("/v1/users/alice", json={"password": "set-by-the-admin"})
+    assert (await api.http.get("/v1/account", headers=bearer(new))).status_code == 401

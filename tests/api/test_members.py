@@ -166,3 +166,14 @@ async def test_pending_invitations_are_not_admins(api: Api, project: dict[str, A
     await api.post("/v1/projects/ops/members", json={"email": "f@example.com", "role": "admin"})
     me = next(m for m in await members(api) if m["status"] == "active")
     assert (await api.delete(f"/v1/projects/ops/members/{me['id']}")).status_code == 409
+
+
+async def test_the_same_email_is_invited_once(api: Api, project: dict[str, Any]) -> None:
+    first = await api.post(
+        "/v1/projects/ops/members", json={"email": "g@example.com", "role": "read"}
+    )
+    assert first.status_code == 201
+    again = await api.post(
+        "/v1/projects/ops/members", json={"email": "G@example.com", "role": "write"}
+    )
+    assert again.status_code == 409

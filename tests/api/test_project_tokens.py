@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ishcd.db import users as users_db
 from ishcd.db.query import Query
-from ishcd.db.tables import api_tokens
+from ishcd.db.tables import api_tokens, project_members
 from tests.api.conftest import Api, bearer
 
 
@@ -122,7 +122,12 @@ async def test_the_maker_losing_their_role_caps_the_token(
     await api.delete(f"/v1/projects/ops/members/{bob_member['id']}")
     gone = await api.http.get("/v1/projects/ops", headers=bearer(token))
     assert gone.status_code == 401
-    assert "no longer a member" in gone.json()["message"]
+    assert gone.json()["message"] == "the token has been revoked"
+    # Adding the maker back does not bring the token back.
+    await api.post("/v1/projects/ops/members", json={"username": "bob", "role": "admin"})
+    assert (await api.http.get("/v1/projects/ops", headers=bearer(token))).status_code == 401
+    removed = (await api.get("/v1/projects/ops/audit", params={"action": "member.remove"})).json()
+    assert removed[0]["details"] == {"project_tokens_revoked": 1}
 
 
 async def test_only_project_admins_make_project_tokens(api: Api, project: dict[str, Any]) -> None:
@@ -169,6 +174,23 @@ async def test_an_exchanged_project_token_keeps_its_scope(
     assert (
         await api.http.post("/v1/projects/ops/jobs/deploy/runs", headers=bearer(session))
     ).status_code == 201
+
+
+async def test_a_token_whose_maker_has_no_membership_is_refused(
+    api: Api, project: dict[str, Any]
+) -> None:
+    # A maker without a membership (here: it was deleted behind the API's back).
+    bob = await api.user("bob")
+    await api.grant(project["id"], bob, "admin")
+    token = (await make_token(api, "read", headers=bearer(bob))).json()["token"]
+    members = (await api.get("/v1/projects/ops/members")).json()
+    bob_id = next(m["user"]["id"] for m in members if m["user"]["username"] == "bob")
+    async with api.server.database.transaction() as conn:
+        delete = sa.delete(project_members).where(project_members.c.user_id == sa.bindparam("u"))
+        await conn.execute(Query(delete), u=bob_id)
+    refused = await api.http.get("/v1/projects/ops", headers=bearer(token))
+    assert refused.status_code == 401
+    assert "no longer a member" in refused.json()["message"]
 
 
 async def test_disabling_the_makers_account_kills_the_token(

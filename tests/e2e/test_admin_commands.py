@@ -31,6 +31,24 @@ def test_tokens_create_prints_the_token_alone_on_the_last_line(live_server: Live
         assert [t["name"] for t in client.get("/v1/tokens").json()] == ["chatbot"]
 
 
+def test_a_short_password_is_refused(live_server: LiveServer) -> None:
+    result = live_server.ishcd("users", "create", "shorty", "--password", "ab", check=False)
+    assert result.returncode == 2
+    assert "at least 8 characters" in result.stderr
+
+
+def test_local_commands_are_in_the_audit_log(live_server: LiveServer) -> None:
+    live_server.ishcd("users", "create", "dave")
+    live_server.ishcd("tokens", "create", "--user", "dave", "--name", "from-the-shell")
+    with live_server.client() as client:
+        events = client.get("/v1/audit").json()
+    by_cli = [(e["action"], e["details"]) for e in events if "via" in e["details"]]
+    assert by_cli == [
+        ("token.create", {"via": "ishcd tokens create", "for": "dave"}),
+        ("user.create", {"is_admin": False, "via": "ishcd users create"}),
+    ]
+
+
 def test_errors_are_clear_and_exit_1(live_server: LiveServer) -> None:
     missing = live_server.ishcd("tokens", "create", "--user", "nobody", "--name", "x", check=False)
     assert missing.returncode == 1

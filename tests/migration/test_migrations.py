@@ -12,7 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ishcd.db import migrate, postgres
+from ishcd.db import database, migrate, postgres
+from ishcd.db import projects as projects_db
+from ishcd.db import users as users_db
+from ishcd.db.query import Query
 from ishcd.db.tables import metadata
 
 
@@ -71,3 +74,49 @@ async def test_upgrade_is_idempotent_and_reversible(empty_url: str) -> None:
     assert set(metadata.tables).isdisjoint(await table_names(empty_url))
     await migrate.upgrade(empty_url)
     assert await schema_diff(empty_url) == []
+
+
+async def test_data_of_the_previous_schema_survives_the_upgrade(empty_url: str) -> None:
+    await migrate.upgrade(empty_url, "0001")
+    db = await database.connect(empty_url)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(
+                Query(
+                    sa.text(
+                        "INSERT INTO users (id, username, is_admin, disabled, created, changed) "
+                        "VALUES ('u1', 'old-user', true, false, 1, 1)"
+                    )
+                )
+            )
+            await conn.execute(
+                Query(
+                    sa.text(
+                        "INSERT INTO projects (id, machine_name, name, created, changed) "
+                        "VALUES ('p1', 'old', 'Old', 1, 1)"
+                    )
+                )
+            )
+            await conn.execute(
+                Query(
+                    sa.text(
+                        "INSERT INTO project_members (id, project_id, user_id, role, created, "
+                        "changed) VALUES ('m1', 'p1', 'u1', 'admin', 1, 1)"
+                    )
+                )
+            )
+    finally:
+        await db.close()
+    await migrate.upgrade(empty_url)
+    db = await database.connect(empty_url)
+    try:
+        async with db.read() as conn:
+            user = await users_db.get_user_by_username(conn, "old-user")
+            member = await projects_db.member_of_user(conn, "p1", "u1")
+    finally:
+        await db.close()
+    assert user is not None
+    assert user.session_epoch == 0
+    assert member is not None
+    assert member.role == "admin"
+    assert member.invitation_hash is None

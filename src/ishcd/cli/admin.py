@@ -45,6 +45,11 @@ def create_user(
     """Create a user."""
     from ishcd.services import passwords, users
 
+    if password is not None and len(password) < passwords.MIN_LENGTH:
+        typer.echo(
+            f"error: the password must have at least {passwords.MIN_LENGTH} characters", err=True
+        )
+        raise typer.Exit(2)
     settings = settings_from(data_dir=data_dir, database_url=database_url)
     shown = password or passwords.generate()
 
@@ -53,7 +58,9 @@ def create_user(
         try:
             hashed = await passwords.hash_password(shown)
             async with db.transaction() as conn:
-                await users.create_user(conn, username, password_hash=hashed, is_admin=admin)
+                await users.create_user(
+                    conn, username, password_hash=hashed, is_admin=admin, via="ishcd users create"
+                )
         finally:
             await db.close()
 
@@ -76,7 +83,7 @@ def create_token(
     """Create an API token; the token alone is printed on the last line."""
     from ishcd import keys
     from ishcd.db import users as users_db
-    from ishcd.services import tokens
+    from ishcd.services import audit, tokens
 
     settings = settings_from(data_dir=data_dir, database_url=database_url)
     server_keys = keys.load_keys(settings.secret_key, settings.data_dir)
@@ -88,7 +95,11 @@ def create_token(
                 record = await users_db.get_user_by_username(conn, user)
                 if record is None:
                     raise exceptions.NotFound(f"user {user!r} not found")
-                return (await tokens.mint(conn, server_keys, record.id, name)).token
+                new = await tokens.mint(conn, server_keys, record.id, name)
+                details = {"via": "ishcd tokens create", "for": user}
+                target = ("token", new.record.id, name)
+                await audit.record(conn, None, "token.create", target=target, details=details)
+                return new.token
         finally:
             await db.close()
 

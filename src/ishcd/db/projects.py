@@ -67,6 +67,13 @@ _MEMBER_OF_USER = Query(
         project_members.c.user_id == sa.bindparam("user_id"),
     )
 )
+_INVITED = Query(
+    sa.select(project_members.c.id).where(
+        project_members.c.project_id == sa.bindparam("project_id"),
+        project_members.c.user_id.is_(None),
+        sa.func.lower(project_members.c.invited_email) == sa.func.lower(sa.bindparam("email")),
+    )
+)
 _INVITATION = Query(_SELECT_MEMBER.where(project_members.c.invitation_hash == sa.bindparam("hash")))
 _ADMINS = sa.and_(project_members.c.role == "admin", project_members.c.user_id.is_not(None))
 _COUNT_ADMINS = Query(
@@ -150,6 +157,11 @@ async def get_member(conn: Connection, project_id: str, member_id: str) -> Membe
 async def member_of_user(conn: Connection, project_id: str, user_id: str) -> MemberRecord | None:
     row = await conn.fetch_one(_MEMBER_OF_USER, project_id=project_id, user_id=user_id)
     return None if row is None else MemberRecord._make(row)
+
+
+async def invited(conn: Connection, project_id: str, email: str) -> bool:
+    """Whether someone with this email is invited (not yet a member)."""
+    return await conn.fetch_one(_INVITED, project_id=project_id, email=email) is not None
 
 
 async def member_by_invitation(conn: Connection, invitation_hash: str) -> MemberRecord | None:

@@ -52,6 +52,8 @@ users = sa.Table(
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
     *_stamps(),
+    # Bumped when the password changes: login JWTs carry it, older ones stop working.
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
 )
 
 api_tokens = sa.Table(

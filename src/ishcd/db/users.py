@@ -21,6 +21,7 @@ class UserRecord(NamedTuple):
     disabled: bool
     created: float
     changed: float
+    session_epoch: int
 
 
 class TokenRecord(NamedTuple):
@@ -137,6 +138,15 @@ _REVOKE_ACCOUNT_TOKEN = Query(
     )
     .values(revoked=sa.bindparam("now"))
 )
+_REVOKE_TOKENS_OF_MAKER = Query(
+    sa.update(api_tokens)
+    .where(
+        api_tokens.c.project_id == sa.bindparam("project_id"),
+        api_tokens.c.user_id == sa.bindparam("user_id"),
+        _LIVE,
+    )
+    .values(revoked=sa.bindparam("now"))
+)
 _REVOKE_PROJECT_TOKEN = Query(
     sa.update(api_tokens)
     .where(
@@ -209,6 +219,15 @@ async def revoke_project_token(
 ) -> bool:
     query = _REVOKE_PROJECT_TOKEN
     return await conn.execute(query, id=token_id, project_id=project_id, now=now) > 0
+
+
+async def revoke_project_tokens_of(
+    conn: Connection, project_id: str, user_id: str, now: float
+) -> int:
+    """Revoke the project's tokens that ``user_id`` made; how many."""
+    return await conn.execute(
+        _REVOKE_TOKENS_OF_MAKER, project_id=project_id, user_id=user_id, now=now
+    )
 
 
 async def touch_token(conn: Connection, token_id: str, now: float) -> None:

@@ -124,6 +124,8 @@ async def authenticate(conn: Connection, keys: Keys, raw: str, ip: str | None = 
         if account is None:
             raise exceptions.Unauthorized("the account no longer exists")
         _check_user(account)
+        if claims.get("sv", 0) != account.session_epoch:
+            raise exceptions.Unauthorized("the password has changed since this login: log in again")
         return Caller(account.id, account.username, account.is_admin, ip=ip)
     raise exceptions.Unauthorized("the token is not valid")
 
@@ -140,9 +142,17 @@ async def exchange_token(conn: Connection, keys: Keys, api_token: str) -> str:
 
 
 def session_jwt(
-    keys: Keys, user_id: str, token_id: str | None, not_after: float | None = None
+    keys: Keys,
+    user_id: str,
+    token_id: str | None,
+    not_after: float | None = None,
+    epoch: int = 0,
 ) -> str:
-    """A JWT valid for 12 hours (or until ``not_after``, if sooner)."""
+    """A JWT valid for 12 hours (or until ``not_after``, if sooner).
+
+    A login's JWT (no ``token_id``) carries the account's session ``epoch``:
+    a password change bumps it, and ends every login made before.
+    """
     now = int(time.time())
     expires = now + SESSION_SECONDS
     if not_after is not None:
@@ -150,4 +160,6 @@ def session_jwt(
     claims: dict[str, object] = {"sub": user_id, "typ": "session", "iat": now, "exp": expires}
     if token_id is not None:
         claims["tid"] = token_id
+    else:
+        claims["sv"] = epoch
     return tokens.encode(keys, claims)

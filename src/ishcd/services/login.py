@@ -80,7 +80,7 @@ async def log_in(db: Database, keys: Keys, username: str, password: str, ip: str
         await logins_db.clear_failures(conn, _key(username))
         caller = Caller(user.id, user.username, user.is_admin, ip=ip)
         await audit.record(conn, caller, "login")
-    return auth.session_jwt(keys, user.id, None)
+    return auth.session_jwt(keys, user.id, None, epoch=user.session_epoch)
 
 
 async def change_password(db: Database, caller: Caller, current: str | None, new: str) -> None:
@@ -97,7 +97,12 @@ async def change_password(db: Database, caller: Caller, current: str | None, new
         raise exceptions.ValidationFailed.one("current_password", "is not your password")
     hashed = await passwords.hash_password(new)
     async with db.transaction() as conn:
-        await users_db.update_user(conn, user.id, {"password_hash": hashed, "changed": time.time()})
+        values = {
+            "password_hash": hashed,
+            "changed": time.time(),
+            "session_epoch": user.session_epoch + 1,  # logins made before end
+        }
+        await users_db.update_user(conn, user.id, values)
         await logins_db.clear_failures(conn, _key(caller.username))
         await audit.record(
             conn, caller, "account.password", target=("user", user.id, user.username)

@@ -73,6 +73,8 @@ async def add_member(
         if await projects_db.member_of_user(conn, project.id, user.id) is not None:
             raise exceptions.Conflict(f"{username!r} is already a member")
         user_id = user.id
+    elif await projects_db.invited(conn, project.id, str(email)):
+        raise exceptions.Conflict(f"{email} is already invited to this project")
     now = time.time()
     member = MemberRecord(
         id=ids.new_id(),
@@ -123,7 +125,16 @@ async def remove_member(conn: Connection, caller: Caller, project_ish: str, memb
     member = await _member(conn, project, member_id)
     await _keep_an_admin(conn, project, member)
     await projects_db.delete_member(conn, member.id)
-    await audit.record(conn, caller, "member.remove", project=project, target=_target(member))
+    details = {}
+    if member.user_id is not None:
+        # Tokens for this project made by someone who is no longer in it die with it.
+        revoked = await users_db.revoke_project_tokens_of(
+            conn, project.id, member.user_id, time.time()
+        )
+        details["project_tokens_revoked"] = revoked
+    await audit.record(
+        conn, caller, "member.remove", project=project, target=_target(member), details=details
+    )
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,12 @@ async def create_user(
     name: str | None = None,
     email: str | None = None,
     caller: Caller | None = None,
+    via: str | None = None,
 ) -> UserRecord:
-    """Create an account; the password arrives hashed (hash it before the transaction)."""
+    """Create an account; the password arrives hashed (hash it before the transaction).
+
+    ``via`` names the local command that did it, for the audit log.
+    """
     await _check_new_username(conn, username)
     now = time.time()
     user = UserRecord(
@@ -59,9 +63,12 @@ async def create_user(
         disabled=False,
         created=now,
         changed=now,
+        session_epoch=0,
     )
     await users_db.insert_user(conn, user)
-    details = {"is_admin": is_admin}
+    details: dict[str, object] = {"is_admin": is_admin}
+    if via is not None:
+        details["via"] = via
     await audit.record(conn, caller, "user.create", target=_target(user), details=details)
     return user
 
@@ -133,8 +140,10 @@ async def update_user(
         await _keep_an_admin(conn, user)
     if values:
         values["changed"] = time.time()
+        if "password_hash" in values:
+            values["session_epoch"] = user.session_epoch + 1  # logins made before end
         await users_db.update_user(conn, user.id, values)
-        fields = sorted(set(values) - {"changed", "password_hash"})
+        fields = sorted(set(values) - {"changed", "password_hash", "session_epoch"})
         if "password_hash" in values:
             fields.append("password")
         action = "user.disable" if values.get("disabled") else "user.update"

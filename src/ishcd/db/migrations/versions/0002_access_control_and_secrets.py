@@ -111,6 +111,11 @@ def upgrade() -> None:
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("credentials_of", sa.String(length=36), nullable=True))
 
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0")
+        )
+
     with op.batch_alter_table("project_members", schema=None) as batch_op:
         batch_op.add_column(sa.Column("invited_email", sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column("invitation_hash", sa.String(length=64), nullable=True))
@@ -136,6 +141,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_column("credentials_of")
+
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("session_epoch")
 
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_constraint(
