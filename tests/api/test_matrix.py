@@ -1,0 +1,147 @@
+"""The authorization matrix: every operation by every principal, through the real API.
+
+The table (``matrix_table``) must cover exactly the operations of the OpenAPI
+document, so a new endpoint fails here until it has an entry. Cells of an
+operation that changes things build a world of their own, and the cells of
+a GET share one; so one server per database serves them all (starting one
+per cell would cost more than all the cells together).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from ishcd.api.app import create_app
+from ishcd.server import Server
+from tests import databases
+from tests.api import matrix_world
+from tests.api.conftest import Api, make_settings
+from tests.api.matrix_table import TABLE, Call, Operation
+from tests.api.matrix_world import ANONYMOUS, PRINCIPALS, SITE_ADMIN, World
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# Cells where the server breaks the rules: (method, path, principal) -> why.
+# Each is a strict xfail, so fixing the server makes the test say so.
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
+
+
+def _cells() -> list[Any]:
+    cells = []
+    for operation in TABLE:
+        for who in PRINCIPALS:
+            bug = KNOWN_BUGS.get((*operation.key, who))
+            marks = [pytest.mark.xfail(strict=True, reason=f"server bug: {bug}")] if bug else []
+            name = f"{operation.method} {operation.path} {who}"
+            cells.append(pytest.param(operation, who, id=name, marks=marks))
+    return cells
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+async def server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_templates: databases.SQLiteTemplates,
+    postgres_templates: databases.PostgresTemplates,
+) -> AsyncIterator[Api]:
+    """One server on each database, with no runner: runs stay queued."""
+    tmp = tmp_path_factory.mktemp("matrix")
+    if request.param == "sqlite":
+        url = await sqlite_templates.clone(tmp / "data" / "ishcd.db")
+    elif databases.POSTGRES_URL is None:
+        pytest.skip(databases.SKIP_POSTGRES)
+    else:
+        url = await postgres_templates.clone()
+    settings = make_settings(tmp, url, runner_slots=0)
+    the_server = Server(settings)
+    app = create_app(settings, the_server)
+    await the_server.start()
+    try:
+        assert the_server.first_start is not None
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ishcd.test") as http:
+            yield Api(http, the_server, the_server.first_start.token)
+    finally:
+        await the_server.stop()
+        if request.param == "postgresql":
+            await postgres_templates.drop(url)
+
+
+@pytest.fixture(scope="module")
+def shared_worlds(server: Api) -> dict[tuple[str, str], tuple[World, Call]]:
+    """The world of each GET operation, with its request, shared by its cells."""
+    return {}
+
+
+async def _world(
+    server: Api, shared: dict[tuple[str, str], tuple[World, Call]], operation: Operation, who: str
+) -> tuple[World, Call]:
+    if operation.method != "GET":
+        world = await matrix_world.build(server)
+        return world, await operation.prepare(world, who)
+    if operation.key not in shared:
+        world = await matrix_world.build(server)
+        # Prepared for no principal in particular: a GET's preparation ignores who.
+        shared[operation.key] = (world, await operation.prepare(world, SITE_ADMIN))
+    return shared[operation.key]
+
+
+@pytest.fixture
+async def spec(server: Api) -> dict[str, Any]:
+    response = await server.http.get("/v1/swagger.json")
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+async def test_the_table_covers_every_operation_once(spec: dict[str, Any]) -> None:
+    documented = {(m.upper(), path) for path, methods in spec["paths"].items() for m in methods}
+    keys = [operation.key for operation in TABLE]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    missing = sorted(documented - set(keys))
+    stale = sorted(set(keys) - documented)
+    problems = [f"no entry in matrix_table.TABLE: {m} {p}" for m, p in missing]
+    problems += [f"entry for an operation the API no longer has: {m} {p}" for m, p in stale]
+    problems += [f"more than one entry: {m} {p}" for m, p in twice]
+    assert not problems, "\n".join(problems)
+    assert all(set(operation.expected) == set(PRINCIPALS) for operation in TABLE)
+
+
+async def test_the_table_is_public_exactly_where_the_document_is(spec: dict[str, Any]) -> None:
+    public = {
+        (m.upper(), path)
+        for path, methods in spec["paths"].items()
+        for m, operation in methods.items()
+        if operation.get("security") == []
+    }
+    anonymous_allowed = {op.key for op in TABLE if op.expected[ANONYMOUS] != 401}
+    problems = [
+        f"public in the document, not in the table: {m} {p}" for m, p in public - anonymous_allowed
+    ]
+    problems += [
+        f"public in the table, not in the document: {m} {p}" for m, p in anonymous_allowed - public
+    ]
+    assert not problems, "\n".join(sorted(problems))
+
+
+@pytest.mark.parametrize(("operation", "who"), _cells())
+async def test_matrix(
+    server: Api,
+    shared_worlds: dict[tuple[str, str], tuple[World, Call]],
+    operation: Operation,
+    who: str,
+) -> None:
+    world, call = await _world(server, shared_worlds, operation, who)
+    url = operation.url(world, call)
+    response = await server.http.request(
+        operation.method, url, headers=world.headers(who), json=call.json, params=call.query
+    )
+    expected = operation.expected[who]
+    assert response.status_code == expected, (
+        f"{operation.method} {operation.path} as {who}: expected {expected}, "
+        f"got {response.status_code}\n  {operation.method} {url}\n  {response.text[:500]}"
+    )
