@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,18 +119,25 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
+@asynccontextmanager
+async def serving(settings: Settings, token: str | None = None) -> AsyncIterator[Api]:
+    """The app on a started server, as the first admin (or as ``token``)."""
+    server = Server(settings)
+    await server.start()
+    try:
+        if token is None:
+            assert server.first_start is not None, "no first admin here: pass a token"
+            token = server.first_start.token
+        transport = httpx.ASGITransport(app=create_app(settings, server))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ishcd.test") as http:
+            yield Api(http, server, token)
+    finally:
+        await server.stop()
+
+
 @pytest.fixture
 async def api(
     tmp_path: Path, database_url: str, settings_overrides: dict[str, Any]
 ) -> AsyncIterator[Api]:
-    settings = make_settings(tmp_path, database_url, **settings_overrides)
-    server = Server(settings)
-    app = create_app(settings, server)
-    await server.start()
-    try:
-        assert server.first_start is not None
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ishcd.test") as http:
-            yield Api(http, server, server.first_start.token)
-    finally:
-        await server.stop()
+    async with serving(make_settings(tmp_path, database_url, **settings_overrides)) as api:
+        yield api

@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from ishcd.api.app import create_app
-from ishcd.server import Server
 from tests import databases
 from tests.api import matrix_world
-from tests.api.conftest import Api, make_settings
+from tests.api.conftest import Api, make_settings, serving
 from tests.api.matrix_table import TABLE, Call, Operation
 from tests.api.matrix_world import ANONYMOUS, PRINCIPALS, SITE_ADMIN, World
 
@@ -57,17 +54,10 @@ async def server(
         pytest.skip(databases.SKIP_POSTGRES)
     else:
         url = await postgres_templates.clone()
-    settings = make_settings(tmp, url, runner_slots=0)
-    the_server = Server(settings)
-    app = create_app(settings, the_server)
-    await the_server.start()
     try:
-        assert the_server.first_start is not None
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ishcd.test") as http:
-            yield Api(http, the_server, the_server.first_start.token)
+        async with serving(make_settings(tmp, url, runner_slots=0)) as api:
+            yield api
     finally:
-        await the_server.stop()
         if request.param == "postgresql":
             await postgres_templates.drop(url)
 

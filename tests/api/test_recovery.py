@@ -8,30 +8,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from ishcd.api.app import create_app
 from ishcd.db import runs as runs_db
-from ishcd.server import Server, embedded_runner_name
+from ishcd.server import embedded_runner_name
 from ishcd.services import dispatch
+from tests.api import conftest
 from tests.api.conftest import Api, make_settings
 
 
 @asynccontextmanager
 async def serving(tmp_path: Path, database_url: str, **overrides: Any) -> AsyncIterator[Api]:
-    """A server on the given database and data dir; token from the first one that ran."""
-    settings = make_settings(tmp_path, database_url, **overrides)
-    server = Server(settings)
-    await server.start()
+    """A server on the given database and data dir; the token of the first one that ran."""
     token_file = tmp_path / "token"
-    if server.first_start is not None:
-        token_file.write_text(server.first_start.token)
-    transport = httpx.ASGITransport(app=create_app(settings, server))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://ishcd.test") as http:
-            yield Api(http, server, token_file.read_text())
-    finally:
-        await server.stop()
+    token = token_file.read_text() if token_file.exists() else None
+    async with conftest.serving(make_settings(tmp_path, database_url, **overrides), token) as api:
+        token_file.write_text(api.token)
+        yield api
 
 
 async def test_queued_runs_survive_a_restart(tmp_path: Path, database_url: str) -> None:
