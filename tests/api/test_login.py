@@ -171,3 +171,16 @@ async def test_a_new_password_ends_earlier_logins(api: Api, alice: str) -> None:
     ).status_code == 200
     await api.patch("/v1/users/alice", json={"password": "set-by-the-admin"})
     assert (await api.http.get("/v1/account", headers=bearer(new))).status_code == 401
+
+
+async def test_a_failing_account_change_changes_nothing(api: Api, alice: str) -> None:
+    token = str((await log_in(api, "alice", PASSWORD))[1]["token"])
+    await api.user("taken")
+    response = await api.http.patch(
+        "/v1/account",
+        json={"username": "taken", "password": "another-password", "current_password": PASSWORD},
+        headers=bearer(token),
+    )
+    assert response.status_code == 409
+    assert (await log_in(api, "alice", PASSWORD))[0] == 200  # the password did not change
+    assert (await api.http.get("/v1/account", headers=bearer(token))).status_code == 200

@@ -83,8 +83,8 @@ async def log_in(db: Database, keys: Keys, username: str, password: str, ip: str
     return auth.session_jwt(keys, user.id, None, epoch=user.session_epoch)
 
 
-async def change_password(db: Database, caller: Caller, current: str | None, new: str) -> None:
-    """Set the caller's password; the current one is required (and throttled like a login)."""
+async def check_current_password(db: Database, caller: Caller, current: str | None) -> None:
+    """Before a password change: the caller's current one (throttled like a login)."""
     if current is None:
         raise exceptions.ValidationFailed.one("current_password", "is required to set a password")
     await _check_not_locked(db, caller.username)
@@ -95,15 +95,5 @@ async def change_password(db: Database, caller: Caller, current: str | None, new
     if not await passwords.verify_password(user.password_hash, current):
         await _record_failure(db, caller.username, caller, caller.ip)
         raise exceptions.ValidationFailed.one("current_password", "is not your password")
-    hashed = await passwords.hash_password(new)
     async with db.transaction() as conn:
-        values = {
-            "password_hash": hashed,
-            "changed": time.time(),
-            "session_epoch": user.session_epoch + 1,  # logins made before end
-        }
-        await users_db.update_user(conn, user.id, values)
         await logins_db.clear_failures(conn, _key(caller.username))
-        await audit.record(
-            conn, caller, "account.password", target=("user", user.id, user.username)
-        )

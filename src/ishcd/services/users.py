@@ -81,8 +81,14 @@ async def get_account(conn: Connection, caller: Caller) -> UserRecord:
     return user
 
 
-async def update_account(conn: Connection, caller: Caller, changes: dict[str, Any]) -> UserRecord:
-    """Change the caller's own user name, name or email (passwords: ``login``)."""
+async def update_account(
+    conn: Connection,
+    caller: Caller,
+    changes: dict[str, Any],
+    password_hash: str | None = None,
+) -> UserRecord:
+    """Change the caller's own user name, name, email, and password (already hashed,
+    after ``login.check_current_password``); a new password ends earlier logins."""
     user = await get_account(conn, caller)
     values = {k: v for k, v in changes.items() if k in ("name", "email", "username")}
     if "username" in values:
@@ -97,6 +103,14 @@ async def update_account(conn: Connection, caller: Caller, changes: dict[str, An
         await users_db.update_user(conn, user.id, values)
         details = {"fields": sorted(set(values) - {"changed"})}
         await audit.record(conn, caller, "account.update", target=_target(user), details=details)
+    if password_hash is not None:
+        values = {
+            "password_hash": password_hash,
+            "changed": time.time(),
+            "session_epoch": user.session_epoch + 1,  # logins made before end
+        }
+        await users_db.update_user(conn, user.id, values)
+        await audit.record(conn, caller, "account.password", target=_target(user))
     return await get_account(conn, caller)
 
 

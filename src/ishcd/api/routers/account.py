@@ -14,7 +14,7 @@ from ishcd.api.schemas.accounts import (
     TokenIn,
     TokenOut,
 )
-from ishcd.services import credentials, login, tokens, users
+from ishcd.services import credentials, login, passwords, tokens, users
 
 router = APIRouter(tags=["account"], route_class=Authenticated)
 
@@ -36,10 +36,13 @@ async def update_account(request: Request, body: AccountPatch) -> AccountOut:
     changes = body.model_dump(exclude_unset=True, exclude={"password", "current_password"})
     async with ctx.db.read() as conn:
         await users.get_account(conn, ctx.caller)  # refuses project tokens first
+    password_hash = None
     if body.password is not None:
-        await login.change_password(ctx.db, ctx.caller, body.current_password, body.password)
+        # Slow checks first, outside the transaction that then writes everything at once.
+        await login.check_current_password(ctx.db, ctx.caller, body.current_password)
+        password_hash = await passwords.hash_password(body.password)
     async with ctx.db.transaction() as conn:
-        user = await users.update_account(conn, ctx.caller, changes)
+        user = await users.update_account(conn, ctx.caller, changes, password_hash)
     return AccountOut.of(user)
 
 
