@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ishcd.cli import admin, lists, run, server
+from ishcd.cli import admin, config, lists, run, server
 
 app = typer.Typer(
     name="ishcd",
@@ -17,6 +17,7 @@ server.register(app)
 run.register(app)
 lists.register(app)
 admin.register(app)
+config.register(app)
 
 
 def main() -> None:
