@@ -26,8 +26,10 @@ from ishcd.logstore import LogStore
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
 from ishcd.services import passwords, users
+from ishcd.services.runtime import Runtime
 from ishcd.settings import Settings
 from ishcd.signals import Signals
+from ishcd.source import Mirrors
 from ishcd.vault import Vault
 
 
@@ -56,6 +58,8 @@ class Server:
         self.logs = LogStore(settings.logs_dir)
         self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
         self.vault = Vault(self.keys)
+        self.mirrors = Mirrors(settings.data_dir / "mirrors")
+        self.runtime = Runtime(self.vault, self.signals, self.mirrors)
         self.db: database.Database | None = None
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None
@@ -89,8 +93,8 @@ class Server:
         self.db = await database.connect(url)
         await self._first_start()
         name = embedded_runner_name(self.settings)
-        await recover_own_runs(self.db, self.logs, self.signals, f"{name}:")
-        self.reaper = Reaper(self.db, self.logs, self.signals, self.settings.runner_lost_after)
+        await recover_own_runs(self.db, self.logs, self.runtime, f"{name}:")
+        self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
         self.reaper.start()
         if with_runner and self.settings.runner_slots > 0:
             config = RunnerConfig(
@@ -99,7 +103,8 @@ class Server:
                 kill_grace=self.settings.kill_grace,
                 keep_workspaces=self.settings.keep_workspaces,
             )
-            protocol = LocalProtocol(self.db, self.logs, self.signals, self.vault)
+            labels = frozenset(self.settings.labels())
+            protocol = LocalProtocol(self.db, self.logs, self.runtime, labels)
             boot = uuid.uuid4().hex[:8]
             self.pool = RunnerPool(protocol, f"{name}:{boot}", self.settings.runner_slots, config)
             await self.pool.start()

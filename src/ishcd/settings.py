@@ -7,6 +7,7 @@ environment) and passed to whatever needs it; nothing reads it globally.
 from __future__ import annotations
 
 import os
+import platform
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".ishcd")
     database_url: str | None = None
     runner_slots: int = Field(default_factory=_default_slots, ge=0)
+    # The embedded runner's labels: a pipeline job with labels runs only on a runner
+    # that has all of them. Comma-separated.
+    runner_labels: str = Field(default_factory=lambda: f"embedded,{platform.system().lower()}")
     secret_key: str | None = None
     access_log: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
@@ -51,6 +55,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ishcd.db').resolve()}"
+
+    def labels(self) -> list[str]:
+        return [label.strip() for label in self.runner_labels.split(",") if label.strip()]
 
     @property
     def logs_dir(self) -> Path:

@@ -197,9 +197,51 @@ async def an_invitation(world: World, who: str) -> Call:
     return Call({"token": made["token"]}, json=accept)
 
 
+# A pipeline that holds at an approval, then would run a job; and names a promotion.
+PIPELINE_CONFIG = """\
+version: 1
+jobs:
+  hold: {type: approval}
+  build: {steps: [{run: "true"}]}
+workflows:
+  main:
+    jobs: [hold, {build: {requires: [hold]}}]
+promotions:
+  - {name: deploy, pipeline_file: deploy.yml}
+"""
+
+
+async def a_pipeline(world: World, who: str) -> Call:
+    made = await world.setup(
+        "POST", f"{world.project_path}/pipelines", json={"config": PIPELINE_CONFIG}
+    )
+    return Call({"pipeline_id": made["id"], "number": str(made["number"])})
+
+
+async def a_held_workflow(world: World, who: str) -> Call:
+    pipeline = (await a_pipeline(world, who)).params["pipeline_id"]
+    response = await world.api.http.get(
+        f"/v1/pipelines/{pipeline}/workflows", headers=world.headers(SITE_ADMIN)
+    )
+    return Call({"workflow_id": response.json()[0]["id"], "job": "hold"})
+
+
+async def a_finished_workflow(world: World, who: str) -> Call:
+    workflow = (await a_held_workflow(world, who)).params["workflow_id"]
+    await world.setup("POST", f"/v1/workflows/{workflow}/cancel")
+    return Call({"workflow_id": workflow}, json={"from_failed": True})
+
+
+async def a_promotion(world: World, who: str) -> Call:
+    call = await a_pipeline(world, who)
+    return Call(call.params, json={"name": "deploy", "override": True})
+
+
 P = "/v1/projects/{project_ish}"
 JOB = P + "/jobs/{job_ish}"
 RUN = JOB + "/runs/{run_id}"
+PIPELINE = "/v1/pipelines/{pipeline_id}"
+WORKFLOW = "/v1/workflows/{workflow_id}"
 
 TABLE: tuple[Operation, ...] = (
     # Runs and logs.
@@ -215,6 +257,26 @@ TABLE: tuple[Operation, ...] = (
     Operation("POST", "/v1/runs/{run_id}/cancel", in_project(WRITE, 200), queued_run),
     Operation("GET", RUN + "/log", in_project(READ, 200), queued_run),
     Operation("GET", "/v1/runs/{run_id}/log", in_project(READ, 200), queued_run),
+    # Pipelines, workflows, promotions.
+    Operation(
+        "POST",
+        P + "/pipelines",
+        in_project(WRITE, 201),
+        body(lambda w: {"config": PIPELINE_CONFIG}),
+    ),
+    Operation("GET", P + "/pipelines", in_project(READ, 200), a_pipeline),
+    Operation("GET", P + "/pipelines/{number}", in_project(READ, 200), a_pipeline),
+    Operation("GET", PIPELINE, in_project(READ, 200), a_pipeline),
+    Operation("GET", PIPELINE + "/config", in_project(READ, 200), a_pipeline),
+    Operation("GET", PIPELINE + "/workflows", in_project(READ, 200), a_pipeline),
+    Operation("POST", PIPELINE + "/stop", in_project(WRITE, 200), a_pipeline),
+    Operation("GET", PIPELINE + "/promotions", in_project(READ, 200), a_pipeline),
+    Operation("POST", PIPELINE + "/promotions", in_project(WRITE, 201), a_promotion),
+    Operation("GET", WORKFLOW, in_project(READ, 200), a_held_workflow),
+    Operation("GET", WORKFLOW + "/jobs", in_project(READ, 200), a_held_workflow),
+    Operation("POST", WORKFLOW + "/cancel", in_project(WRITE, 200), a_held_workflow),
+    Operation("POST", WORKFLOW + "/rerun", in_project(WRITE, 201), a_finished_workflow),
+    Operation("POST", WORKFLOW + "/approve/{job}", in_project(WRITE, 200), a_held_workflow),
     # Jobs.
     Operation("GET", P + "/jobs", in_project(READ, 200)),
     Operation(

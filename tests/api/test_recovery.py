@@ -48,7 +48,7 @@ async def test_runs_of_a_previous_server_process_end_runner_lost_at_start(
         # What the embedded runner of a crashed earlier process left behind.
         async with api.server.database.transaction() as conn:
             stale = f"{embedded_runner_name(settings)}:deadbeef/0"
-            assert await dispatch.claim_run(conn, stale, api.server.vault) is not None
+            assert await dispatch.claim_run(conn, api.server.runtime, stale) is not None
         api.server.logs.append(run["id"], 0, b"partial output\n")
     async with serving(tmp_path, database_url, runner_slots=0) as api:
         done = (await api.get(f"/v1/runs/{run['id']}")).json()
@@ -68,7 +68,7 @@ async def test_a_runner_that_stops_sending_heartbeats_loses_its_run(
         run = await api.start("ops", "j")
         async with api.server.database.transaction() as conn:
             assert (
-                await dispatch.claim_run(conn, "agent-on-a-dead-host/0", api.server.vault)
+                await dispatch.claim_run(conn, api.server.runtime, "agent-on-a-dead-host/0")
                 is not None
             )
         done = await api.wait(run["id"], timeout=10)
@@ -97,7 +97,7 @@ async def test_a_run_given_up_as_lost_is_abandoned_by_its_runner(
         run = await api.start("ops", "j")
         await api.wait(run["id"], until=("running",))
         async with api.server.database.transaction() as conn:
-            assert await dispatch.give_up_runs(conn, [run["id"]]) == [run["id"]]
+            assert await dispatch.give_up_runs(conn, api.server.runtime, [run["id"]]) == [run["id"]]
         # The runner hears "gone" at its next heartbeat and stops the process.
         for _ in range(100):
             if not api.server.pool or not api.server.pool._executions:  # type: ignore[union-attr]

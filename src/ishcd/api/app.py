@@ -22,10 +22,12 @@ from ishcd.api.routers import (
     health,
     jobs,
     members,
+    pipelines,
     project_tokens,
     projects,
     runs,
     users,
+    workflows,
 )
 from ishcd.server import Server
 from ishcd.settings import Settings
@@ -38,6 +40,8 @@ ROUTERS = (
         m.router
         for m in (
             runs,
+            pipelines,
+            workflows,
             jobs,
             projects,
             members,

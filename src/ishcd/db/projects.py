@@ -19,6 +19,9 @@ class ProjectRecord(NamedTuple):
     created_by: str | None
     created: float
     changed: float
+    repository: str | None
+    default_branch: str
+    pipeline_count: int
 
 
 class MemberRecord(NamedTuple):

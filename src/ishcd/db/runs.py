@@ -9,6 +9,7 @@ already excludes every other writer.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -26,7 +27,7 @@ class RunRecord(NamedTuple):
     seq: int
     id: str
     project_id: str
-    job_id: str
+    job_id: str | None  # None for a pipeline job's run: see origin
     status: str
     error_reason: str | None
     exit_code: int | None
@@ -46,10 +47,38 @@ class RunRecord(NamedTuple):
     changed: float
     started: float | None
     finished: float | None
+    workflow_job_id: str | None
+    origin_json: str | None
+    labels: str  # sorted, comma-joined
+    concurrency_group: str | None
+    checkout_json: str | None
     project_machine_name: str
-    job_machine_name: str
-    job_name: str
+    job_machine_name: str | None  # the stored job's
+    job_name: str | None
     created_by_username: str | None
+
+    @property
+    def origin(self) -> dict[str, Any] | None:
+        """A pipeline job's run: {pipeline: {id, number}, workflow: {id, name}, job: {id, name}}."""
+        if self.origin_json is None:
+            return None
+        origin: dict[str, Any] = json.loads(self.origin_json)
+        return origin
+
+    @property
+    def job_ref(self) -> tuple[str, str, str]:
+        """(id, machine name, name) of the stored job or the pipeline job it runs."""
+        if self.job_id is not None:
+            return self.job_id, self.job_machine_name or "", self.job_name or ""
+        job = (self.origin or {}).get("job", {})
+        return str(job.get("id", "")), str(job.get("name", "")), str(job.get("name", ""))
+
+    @property
+    def checkout(self) -> dict[str, str] | None:
+        if self.checkout_json is None:
+            return None
+        checkout: dict[str, str] = json.loads(self.checkout_json)
+        return checkout
 
     @property
     def env(self) -> dict[str, str]:
@@ -61,7 +90,7 @@ class RunRecord(NamedTuple):
 class NewRun:
     id: str
     project_id: str
-    job_id: str
+    job_id: str | None
     status: str
     script: str
     env: dict[str, str]
@@ -72,11 +101,16 @@ class NewRun:
     idempotency_key: str | None
     request_hash: str | None
     created: float
+    workflow_job_id: str | None = None
+    origin: dict[str, Any] | None = None
+    labels: str = ""
+    concurrency_group: str | None = None
+    checkout: dict[str, str] | None = None
 
 
-_JSON_COLUMNS = ("env", "resolved_env")
+_JSON_COLUMNS = ("env", "resolved_env", "origin", "checkout")
 _JOINED = (
-    runs.join(jobs, jobs.c.id == runs.c.job_id)
+    runs.outerjoin(jobs, jobs.c.id == runs.c.job_id)
     .join(projects, projects.c.id == runs.c.project_id)
     .outerjoin(users, users.c.id == runs.c.created_by)
 )
@@ -116,10 +150,44 @@ _BY_KEY = Query(
 )
 
 
-def _claim(skip_locked: bool) -> Query:
-    oldest = sa.select(runs.c.seq).where(runs.c.status == "queued").order_by(runs.c.seq).limit(1)
+MAX_RUNNER_LABELS = 8
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_query(skip_locked: bool, labels: frozenset[str]) -> Query:
+    """The claim statement for a runner with ``labels``.
+
+    A run's labels (sorted, comma-joined) must be a subset of the runner's:
+    the statement lists every subset, so the claim stays one statement. A
+    run of a concurrency group waits while another of its group runs; a
+    partial unique index catches the race of two claims at once.
+    """
+    if len(labels) > MAX_RUNNER_LABELS:
+        raise ValueError(f"a runner has at most {MAX_RUNNER_LABELS} labels")
+    ordered = sorted(labels)
+    subsets = [
+        ",".join(combo)
+        for size in range(len(ordered) + 1)
+        for combo in itertools.combinations(ordered, size)
+    ]
+    other = runs.alias("other")
+    busy = sa.exists().where(
+        other.c.project_id == runs.c.project_id,
+        other.c.concurrency_group == runs.c.concurrency_group,
+        other.c.status == "running",
+    )
+    oldest = (
+        sa.select(runs.c.seq)
+        .where(
+            runs.c.status == "queued",
+            sa.or_(*(runs.c.labels == subset for subset in subsets)),
+            sa.or_(runs.c.concurrency_group.is_(None), ~busy),
+        )
+        .order_by(runs.c.seq)
+        .limit(1)
+    )
     if skip_locked:
-        oldest = oldest.with_for_update(skip_locked=True)
+        oldest = oldest.with_for_update(skip_locked=True, of=runs)
     stmt = (
         sa.update(runs)
         .where(runs.c.seq == oldest.scalar_subquery())
@@ -134,8 +202,6 @@ def _claim(skip_locked: bool) -> Query:
     )
     return Query(stmt)
 
-
-_CLAIM = {"sqlite": _claim(skip_locked=False), "postgresql": _claim(skip_locked=True)}
 
 _REQUEST_CANCEL = Query(
     sa.update(runs)
@@ -180,6 +246,8 @@ _IDS_IN_JOB = Query(sa.select(runs.c.id).where(runs.c.job_id == sa.bindparam("jo
 async def insert_run(conn: Connection, new: NewRun) -> None:
     params: dict[str, Any] = {name: getattr(new, name) for name in NewRun.__slots__}
     params["env"] = json.dumps(new.env)
+    params["origin"] = None if new.origin is None else json.dumps(new.origin)
+    params["checkout"] = None if new.checkout is None else json.dumps(new.checkout)
     params["changed"] = new.created
     params["cancel_requested"] = False
     await conn.execute(_INSERT, **params)
@@ -231,9 +299,12 @@ async def list_runs(
     return [RunRecord._make(row) for row in await conn.fetch_all(query, **params)]
 
 
-async def claim_next(conn: Connection, runner_id: str, now: float) -> str | None:
-    """Move the oldest queued run to ``running`` for ``runner_id``; its id, if any."""
-    run_id: str | None = await conn.fetch_value(_CLAIM[conn.dialect], runner_id=runner_id, now=now)
+async def claim_next(
+    conn: Connection, runner_id: str, now: float, labels: frozenset[str] = frozenset()
+) -> str | None:
+    """Move the oldest run ``runner_id`` may take to ``running``; its id, if any."""
+    query = _claim_query(conn.dialect == "postgresql", labels)
+    run_id: str | None = await conn.fetch_value(query, runner_id=runner_id, now=now)
     return run_id
 
 

@@ -90,6 +90,10 @@ projects = sa.Table(
     sa.Column("description", sa.Text, nullable=True),
     sa.Column("created_by", sa.String(36), nullable=True),
     *_stamps(),
+    # Pipelines: where the code and its .ishcd.yml live, and the last pipeline number.
+    sa.Column("repository", sa.Text, nullable=True),
+    sa.Column("default_branch", sa.String(255), nullable=False, server_default="main"),
+    sa.Column("pipeline_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 project_members = sa.Table(
@@ -186,6 +190,97 @@ jobs = sa.Table(
     sa.UniqueConstraint("project_id", "machine_name"),
 )
 
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_reason", sa.String(32), nullable=True),
+    sa.Column("errors", sa.Text, nullable=False),  # JSON list of config errors
+    sa.Column("config_file", sa.String(255), nullable=False),
+    sa.Column("config_source", sa.Text, nullable=True),
+    sa.Column("plan", sa.Text, nullable=True),  # JSON: the compiled pipelines.model.Plan
+    # JSON {promotion name: its config file's text at this revision}, read at trigger
+    # time so that promoting needs no git.
+    sa.Column("promotion_sources", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("trigger_type", sa.String(16), nullable=False),  # api | promotion
+    sa.Column("actor_user_id", sa.String(36), nullable=True),
+    sa.Column("actor_username", sa.String(64), nullable=True),
+    sa.Column("actor_token_id", sa.String(36), nullable=True),
+    # Whose credentials its runs get (NULL when a project token triggered it).
+    sa.Column("credentials_of", sa.String(36), nullable=True),
+    sa.Column("branch", sa.String(255), nullable=True),
+    sa.Column("tag", sa.String(255), nullable=True),
+    sa.Column("revision", sa.String(64), nullable=True),
+    sa.Column("parameters", sa.Text, nullable=False),  # JSON: as given by the trigger
+    sa.Column("parent_id", sa.String(36), nullable=True),  # promoted from
+    sa.Column("promotion", sa.String(200), nullable=True),
+    sa.Column("stop_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    *_stamps(),
+    sa.Column("started", sa.Float, nullable=True),
+    sa.Column("finished", sa.Float, nullable=True),
+    sa.UniqueConstraint("project_id", "number"),
+)
+
+workflows = sa.Table(
+    "workflows",
+    metadata,
+    _id(),
+    _ref("pipeline_id", "pipelines"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_reason", sa.String(32), nullable=True),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A rerun: the workflow it reruns, and its idempotency token.
+    sa.Column("rerun_of", sa.String(36), nullable=True),
+    sa.Column("request_token", sa.String(255), nullable=True),
+    *_stamps(),
+    sa.Column("started", sa.Float, nullable=True),
+    sa.Column("finished", sa.Float, nullable=True),
+    sa.Index(None, "pipeline_id"),
+    sa.Index(None, "rerun_of", "request_token", unique=True),
+)
+
+workflow_jobs = sa.Table(
+    "workflow_jobs",
+    metadata,
+    _id(),
+    _ref("workflow_id", "workflows"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),  # run | approval
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_reason", sa.String(32), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("spec", sa.Text, nullable=False),  # JSON: the pipelines.model.JobPlan
+    sa.Column("run_id", sa.String(36), nullable=True),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("approved_by", sa.String(36), nullable=True),
+    *_stamps(),
+    sa.Column("started", sa.Float, nullable=True),
+    sa.Column("finished", sa.Float, nullable=True),
+    sa.UniqueConstraint("workflow_id", "name"),
+)
+
+promotions = sa.Table(
+    "promotions",
+    metadata,
+    _id(),
+    _ref("pipeline_id", "pipelines"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("triggered_by", sa.String(16), nullable=False),  # auto | manual
+    sa.Column("actor_user_id", sa.String(36), nullable=True),
+    sa.Column("actor_username", sa.String(64), nullable=True),
+    sa.Column("override", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("scheduled_pipeline_id", sa.String(36), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # promoted | failed
+    sa.Column("errors", sa.Text, nullable=False),  # JSON list
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Index(None, "pipeline_id"),
+)
+
 runs = sa.Table(
     "runs",
     metadata,
@@ -193,7 +288,8 @@ runs = sa.Table(
     sa.Column("seq", Seq, primary_key=True, autoincrement=True),
     sa.Column("id", sa.String(36), nullable=False, unique=True),
     _ref("project_id", "projects"),
-    _ref("job_id", "jobs"),
+    # A stored job's run, or (job_id NULL) a pipeline job's: see origin.
+    sa.Column("job_id", sa.String(36), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error_reason", sa.String(32), nullable=True),
     sa.Column("exit_code", sa.Integer, nullable=True),
@@ -216,8 +312,30 @@ runs = sa.Table(
     sa.Column("changed", sa.Float, nullable=False),
     sa.Column("started", sa.Float, nullable=True),
     sa.Column("finished", sa.Float, nullable=True),
+    # Pipeline jobs: which workflow job this run is, and (JSON) the pipeline,
+    # workflow and job it belongs to, as shown on the run.
+    sa.Column(
+        "workflow_job_id",
+        sa.String(36),
+        sa.ForeignKey("workflow_jobs.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("origin", sa.Text, nullable=True),
+    sa.Column("labels", sa.String(1000), nullable=False, server_default=""),  # sorted, comma-joined
+    sa.Column("concurrency_group", sa.String(200), nullable=True),
+    sa.Column("checkout", sa.Text, nullable=True),  # JSON: {repository, revision}
     sa.Index(None, "status", "seq"),
     sa.Index(None, "project_id", "seq"),
     sa.Index(None, "job_id", "seq"),
     sa.Index(None, "job_id", "idempotency_key", unique=True),
+    sa.Index(None, "workflow_job_id"),
+    # At most one running run per concurrency group of a project, whatever races.
+    sa.Index(
+        "uq_runs_running_concurrency_group",
+        "project_id",
+        "concurrency_group",
+        unique=True,
+        sqlite_where=sa.text("status = 'running' AND concurrency_group IS NOT NULL"),
+        postgresql_where=sa.text("status = 'running' AND concurrency_group IS NOT NULL"),
+    ),
 )

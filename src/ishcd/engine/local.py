@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import cast
 
+from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.logstore import LogStore
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 from ishcd.services import dispatch, run_state
-from ishcd.signals import Signals, wait
-from ishcd.vault import Vault
+from ishcd.services.runtime import Runtime
+from ishcd.signals import wait
 
 _CONTROL = {"continue": Control.CONTINUE, "cancel": Control.CANCEL, "gone": Control.ABANDON}
 
 
 class LocalProtocol(RunnerProtocol):
-    def __init__(self, db: Database, logs: LogStore, signals: Signals, vault: Vault):
+    def __init__(
+        self, db: Database, logs: LogStore, runtime: Runtime, labels: frozenset[str] = frozenset()
+    ):
         self.db = db
         self.logs = logs
-        self.signals = signals
-        self.vault = vault
+        self.runtime = runtime
+        self.signals = runtime.signals
+        self.labels = labels
 
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         deadline = time.monotonic() + wait_seconds
         while True:
             work = self.signals.work.listen()
-            async with self.db.transaction() as conn:
-                claimed = await dispatch.claim_run(conn, runner_id, self.vault)
+            try:
+                async with self.db.transaction() as conn:
+                    claimed = await dispatch.claim_run(conn, self.runtime, runner_id, self.labels)
+            except exceptions.Conflict:
+                # Another claim took the last free place of a concurrency group first.
+                await asyncio.sleep(0.05)
+                continue
             if claimed is not None:
                 run, env = claimed.run, claimed.env
                 if env is None:  # it ended setup_failed: say why, and go on
@@ -42,11 +52,12 @@ class LocalProtocol(RunnerProtocol):
                 return Assignment(
                     run_id=run.id,
                     project=run.project_machine_name,
-                    job=run.job_machine_name,
+                    job=run.job_ref[1],
                     script=run.script,
                     env=env.env,
                     timeout=run.timeout,
                     secrets=env.secrets,
+                    checkout=run.checkout,
                 )
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await wait(work, remaining):
@@ -69,6 +80,7 @@ class LocalProtocol(RunnerProtocol):
         async with self.db.transaction() as conn:
             await dispatch.finish_run(
                 conn,
+                self.runtime,
                 run_id,
                 runner_id,
                 exit_code=outcome.exit_code,
@@ -76,4 +88,3 @@ class LocalProtocol(RunnerProtocol):
                 log_size=size,
             )
         self.signals.cancel.discard(run_id)
-        self.signals.run.close(run_id)

@@ -15,7 +15,7 @@ import time
 from ishcd.db.database import Database
 from ishcd.logstore import LogStore
 from ishcd.services import dispatch
-from ishcd.signals import Signals
+from ishcd.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 async def _give_up(
     db: Database,
     logs: LogStore,
-    signals: Signals,
+    runtime: Runtime,
     run_ids: list[str],
     why: str,
     silent_since: float | None = None,
@@ -31,31 +31,30 @@ async def _give_up(
     if not run_ids:
         return []
     async with db.transaction() as conn:
-        ended = await dispatch.give_up_runs(conn, run_ids, silent_since)
+        ended = await dispatch.give_up_runs(conn, runtime, run_ids, silent_since)
     for run_id in ended:
         logs.append(run_id, logs.size(run_id), f"\n[ishcd] {why}: the run ended\n".encode())
         logs.close(run_id)
-        signals.cancel.set(run_id)
-        signals.run.close(run_id)
+        runtime.signals.cancel.set(run_id)
     if ended:
         log.warning("%d runs ended runner_lost: %s", len(ended), why)
     return ended
 
 
 async def recover_own_runs(
-    db: Database, logs: LogStore, signals: Signals, runner_prefix: str
+    db: Database, logs: LogStore, runtime: Runtime, runner_prefix: str
 ) -> list[str]:
     """Give up the runs an earlier process of this server was running."""
     async with db.read() as conn:
         held = await dispatch.runs_held_by(conn, runner_prefix)
-    return await _give_up(db, logs, signals, held, "the server restarted while it ran")
+    return await _give_up(db, logs, runtime, held, "the server restarted while it ran")
 
 
 class Reaper:
-    def __init__(self, db: Database, logs: LogStore, signals: Signals, lost_after: float):
+    def __init__(self, db: Database, logs: LogStore, runtime: Runtime, lost_after: float):
         self.db = db
         self.logs = logs
-        self.signals = signals
+        self.runtime = runtime
         self.lost_after = lost_after
         self._task: asyncio.Task[None] | None = None
 
@@ -64,7 +63,7 @@ class Reaper:
         async with self.db.read() as conn:
             stale = await dispatch.stale_runs(conn, since)
         why = "its runner stopped sending heartbeats"
-        return await _give_up(self.db, self.logs, self.signals, stale, why, since)
+        return await _give_up(self.db, self.logs, self.runtime, stale, why, since)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())

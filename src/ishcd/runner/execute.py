@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,15 @@ class Execution:
     async def _execute(self) -> tuple[Outcome, bool]:
         try:
             workspace, script = self._prepare()
+        except OSError as exc:
+            await self.log.note(f"could not prepare the workspace: {exc}")
+            return Outcome(None, "setup_failed"), True
+        if self.assignment.checkout is not None:
+            problem = await checkout(self.assignment.checkout, workspace, self.log)
+            if problem is not None:
+                await self.log.note(f"could not check the code out: {problem}")
+                return Outcome(None, "setup_failed"), True
+        try:
             child = await spawn([*BASH, str(script)], workspace, self._env(workspace))
         except OSError as exc:
             await self.log.note(f"could not start the run: {exc}")
@@ -227,6 +237,29 @@ class Execution:
         except TimeoutError:
             signal_group(pgid, signal.SIGKILL)
         return reason, report
+
+
+async def checkout(where: dict[str, str], workspace: Path, log: LogWriter) -> str | None:
+    """Clone ``where["repository"]`` into the (empty) workspace at ``where["revision"]``.
+
+    A local mirror is cloned ``--shared`` (its objects are used, not copied).
+    Returns what went wrong, or None.
+    """
+    repository, revision = where["repository"], where["revision"]
+    await log.note(f"checking out {revision}")
+    env = {**base_env(), "GIT_TERMINAL_PROMPT": "0", "LANG": "C"}
+    steps = [
+        ["git", "clone", "--quiet", "--shared", "--no-checkout", "--", repository, "."],
+        ["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", revision],
+    ]
+    for args in steps:
+        done = await asyncio.to_thread(
+            subprocess.run, args, cwd=workspace, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            return last[-1] if last else f"{' '.join(args[:2])} failed"
+    return None
 
 
 def kill_leftovers(work_dir: Path) -> list[str]:

@@ -23,6 +23,8 @@ class Assignment:
     env: dict[str, str]  # env vars, credentials, the job's variables and the run's env
     timeout: int  # seconds
     secrets: list[str] = field(default_factory=list)  # values to mask in the log
+    # A pipeline job's code: {"repository": git URL or path, "revision": commit}.
+    checkout: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Literal
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
-from ishcd.services import run_env, run_state
-from ishcd.vault import Vault
+from ishcd.services import run_end, run_env, run_state
+from ishcd.services.runtime import Runtime
 
 Heartbeat = Literal["continue", "cancel", "gone"]
 
@@ -22,21 +22,23 @@ class Claimed:
     problem: str | None = None  # why the run could not be given out: it ended setup_failed
 
 
-async def claim_run(conn: Connection, runner_id: str, vault: Vault) -> Claimed | None:
-    """The oldest queued run, now ``running`` for ``runner_id``, with its environment.
+async def claim_run(
+    conn: Connection, runtime: Runtime, runner_id: str, labels: frozenset[str] = frozenset()
+) -> Claimed | None:
+    """The oldest queued run this runner may take, now ``running``, with its environment.
 
     A run whose secrets cannot be decrypted (the server key changed) ends
     ``error``/``setup_failed`` here instead of being claimed again forever.
     """
-    run_id = await runs_db.claim_next(conn, runner_id, time.time())
+    run_id = await runs_db.claim_next(conn, runner_id, time.time(), labels)
     if run_id is None:
         return None
     run = await runs_db.get_run(conn, run_id)
     assert run is not None  # claimed inside this very transaction
     try:
-        return Claimed(run, await run_env.assemble(conn, vault, run))
+        return Claimed(run, await run_env.assemble(conn, runtime.vault, run))
     except ValueError as exc:
-        await run_state.finish(conn, run, run_state.ERROR, reason="setup_failed")
+        await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed")
         return Claimed(run, None, str(exc))
 
 
@@ -50,6 +52,7 @@ async def heartbeat(conn: Connection, run_id: str, runner_id: str) -> Heartbeat:
 
 async def finish_run(
     conn: Connection,
+    runtime: Runtime,
     run_id: str,
     runner_id: str,
     *,
@@ -64,16 +67,22 @@ async def finish_run(
     if error_reason is None and exit_code != 0:
         error_reason = "failed"
     if error_reason is None:
-        return await run_state.finish(
-            conn, run, run_state.COMPLETE, exit_code=exit_code, log_size=log_size
+        return await run_end.end_run(
+            conn, runtime, run, run_state.COMPLETE, exit_code=exit_code, log_size=log_size
         )
-    return await run_state.finish(
-        conn, run, run_state.ERROR, reason=error_reason, exit_code=exit_code, log_size=log_size
+    return await run_end.end_run(
+        conn,
+        runtime,
+        run,
+        run_state.ERROR,
+        reason=error_reason,
+        exit_code=exit_code,
+        log_size=log_size,
     )
 
 
 async def give_up_runs(
-    conn: Connection, run_ids: list[str], silent_since: float | None = None
+    conn: Connection, runtime: Runtime, run_ids: list[str], silent_since: float | None = None
 ) -> list[str]:
     """End these running runs ``error``/``runner_lost``; the ids actually ended.
 
@@ -86,7 +95,7 @@ async def give_up_runs(
             continue
         if silent_since is not None and (run.heartbeat or 0) >= silent_since:
             continue
-        if await run_state.finish(conn, run, run_state.ERROR, reason="runner_lost"):
+        if await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="runner_lost"):
             ended.append(run_id)
     return ended
 

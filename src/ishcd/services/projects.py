@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ishcd import exceptions
+from ishcd import exceptions, source
 from ishcd.db import projects as projects_db
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
@@ -17,6 +17,16 @@ from ishcd.services.principal import Caller
 
 def _bad_machine_name() -> exceptions.ValidationFailed:
     return exceptions.ValidationFailed.one("machine_name", f"must be {ids.MACHINE_NAME_RULE}")
+
+
+def check_source(repository: str | None, default_branch: str | None) -> None:
+    """A repository is a git URL or a local path; never an option for git."""
+    if repository is not None and not source.valid_repository(repository):
+        raise exceptions.ValidationFailed.one(
+            "repository", "must be a git URL (https://, ssh://, git@host:path, file://) or a path"
+        )
+    if default_branch is not None and not source.valid_ref(default_branch):
+        raise exceptions.ValidationFailed.one("default_branch", "must be a git branch name")
 
 
 async def _free_machine_name(conn: Connection, name: str) -> str:
@@ -35,9 +45,12 @@ async def create_project(
     name: str,
     machine_name: str | None,
     description: str | None,
+    repository: str | None = None,
+    default_branch: str = "main",
 ) -> ProjectRecord:
     """Create a project; its creator becomes its admin."""
     access.require_account(caller)
+    check_source(repository, default_branch)
     if machine_name is None:
         machine_name = await _free_machine_name(conn, name)
     elif not ids.valid_machine_name(machine_name):
@@ -53,6 +66,9 @@ async def create_project(
         created_by=caller.user_id,
         created=now,
         changed=now,
+        repository=repository,
+        default_branch=default_branch,
+        pipeline_count=0,
     )
     await projects_db.insert_project(conn, project)
     member = MemberRecord(
@@ -92,8 +108,10 @@ async def update_project(
 ) -> ProjectRecord:
     """Change name, machine name or description (project admins)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
-    values = {k: v for k, v in changes.items() if k in ("name", "machine_name", "description")}
-    for required in ("name", "machine_name"):
+    editable = ("name", "machine_name", "description", "repository", "default_branch")
+    values = {k: v for k, v in changes.items() if k in editable}
+    check_source(values.get("repository"), values.get("default_branch", "main"))
+    for required in ("name", "machine_name", "default_branch"):
         if required in values and values[required] is None:
             raise exceptions.ValidationFailed.one(required, "must not be null")
     new_name = values.get("machine_name")

@@ -11,8 +11,9 @@ from ishcd import exceptions
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import NewRun, RunRecord
-from ishcd.services import access, audit, ids, jobs, run_env, run_state, variables
+from ishcd.services import access, audit, ids, jobs, run_end, run_env, run_state, variables
 from ishcd.services.principal import Caller
+from ishcd.services.runtime import Runtime
 from ishcd.signals import Signals
 from ishcd.vault import Vault
 
@@ -98,6 +99,11 @@ async def create_run(
         changed=new.created,
         started=None,
         finished=None,
+        workflow_job_id=None,
+        origin_json=None,
+        labels="",
+        concurrency_group=None,
+        checkout_json=None,
         project_machine_name=project.machine_name,
         job_machine_name=job.machine_name,
         job_name=job.name,
@@ -123,7 +129,7 @@ async def get_run(
     run = found[0]
     if project_ish is not None and project_ish not in (run.project_id, run.project_machine_name):
         raise exceptions.NotFound(f"run {run_id!r} not found in project {project_ish!r}")
-    if job_ish is not None and job_ish not in (run.job_id, run.job_machine_name):
+    if job_ish is not None and job_ish not in run.job_ref[:2]:
         raise exceptions.NotFound(f"run {run_id!r} not found in job {job_ish!r}")
     return run
 
@@ -153,7 +159,7 @@ async def cancel_run(
     caller: Caller,
     run_id: str,
     *,
-    signals: Signals,
+    runtime: Runtime,
     project_ish: str | None = None,
     job_ish: str | None = None,
 ) -> RunRecord:
@@ -162,22 +168,9 @@ async def cancel_run(
     project = await access.project_for(conn, caller, run.project_id, "write")
     if run.status in run_state.FINISHED:
         raise exceptions.Conflict(f"run {run.id} has already finished ({run.status})")
-    target = ("run", run.id, run.job_machine_name)
+    target = ("run", run.id, run.job_ref[1])
     await audit.record(conn, caller, "run.cancel", project=project, target=target)
-    if run.status == run_state.QUEUED:
-        if await run_state.finish(conn, run, run_state.ERROR, reason="canceled"):
-            conn.on_commit(lambda: signals.run.close(run.id))
-            return await _reread(conn, run.id)
-        run = await _reread(conn, run.id)  # claimed meanwhile: cancel it running
-    if run.status == run_state.RUNNING:
-        await runs_db.request_cancel(conn, run.id)
-        conn.on_commit(lambda: signals.cancel.set(run.id))
-        return await _reread(conn, run.id)
-    raise exceptions.Conflict(f"run {run.id} has already finished ({run.status})")
-
-
-async def _reread(conn: Connection, run_id: str) -> RunRecord:
-    run = await runs_db.get_run(conn, run_id)
-    if run is None:  # pragma: no cover - deleted inside our own transaction
-        raise exceptions.NotFound(f"run {run_id!r} not found")
-    return run
+    stopped = await run_end.stop_run(conn, runtime, run)
+    if stopped.status in run_state.FINISHED and stopped.error_reason != "canceled":
+        raise exceptions.Conflict(f"run {run.id} has already finished ({stopped.status})")
+    return stopped

@@ -37,6 +37,8 @@ async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
             name=body.name,
             machine_name=body.machine_name,
             description=body.description,
+            repository=body.repository,
+            default_branch=body.default_branch,
         )
     return ProjectOut.of(project)
 

@@ -177,7 +177,7 @@ async def get_run_legacy(request: Request, project_ish: str, job_ish: str, run_i
 
 async def _cancel(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.transaction() as conn:
-        run = await runs.cancel_run(conn, ctx.caller, run_id, signals=ctx.server.signals, **where)
+        run = await runs.cancel_run(conn, ctx.caller, run_id, runtime=ctx.server.runtime, **where)
     return run_json(run, logs.inline_log(ctx.server.logs, run))
 
 

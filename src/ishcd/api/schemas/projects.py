@@ -17,16 +17,23 @@ MACHINE_NAME_DOC = (
 )
 
 
+REPOSITORY_DOC = "A git URL (https://, ssh://, git@host:path, file://) or a local path"
+
+
 class ProjectIn(In):
     name: str = Field(min_length=1, max_length=200)
     machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
+    repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
+    default_branch: str = Field(default="main", min_length=1, max_length=255)
 
 
 class ProjectPatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
+    repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
+    default_branch: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class ProjectOut(BaseModel):
@@ -34,6 +41,8 @@ class ProjectOut(BaseModel):
     machine_name: str
     name: str
     description: str | None
+    repository: str | None
+    default_branch: str
     created: int
     changed: int
 
@@ -44,6 +53,8 @@ class ProjectOut(BaseModel):
             machine_name=project.machine_name,
             name=project.name,
             description=project.description,
+            repository=project.repository,
+            default_branch=project.default_branch,
             created=int(project.created),
             changed=int(project.changed),
         )

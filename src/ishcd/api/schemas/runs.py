@@ -23,6 +23,16 @@ class RunIn(In):
     )
 
 
+class PipelineRefOut(BaseModel):
+    id: str
+    number: int
+
+
+class WorkflowRefOut(BaseModel):
+    id: str
+    name: str
+
+
 class RunOut(BaseModel):
     id: str
     status: Status
@@ -38,8 +48,10 @@ class RunOut(BaseModel):
         description="A finished run's log: whole up to 1 MiB, else its first and last 512 KiB"
     )
     log_truncated: bool
-    job: JobRef
+    job: JobRef = Field(description="The stored job, or the pipeline job (a workflow job) it runs")
     project: ProjectRef
+    pipeline: PipelineRefOut | None = Field(description="A pipeline job's run: its pipeline")
+    workflow: WorkflowRefOut | None = Field(description="A pipeline job's run: its workflow")
     created_by: UserRef | None
 
     @classmethod
@@ -58,6 +70,8 @@ def run_fields(run: RunRecord, inline: Inline | None = None) -> dict[str, Any]:
     creator = None
     if run.created_by is not None and run.created_by_username is not None:
         creator = {"id": run.created_by, "username": run.created_by_username}
+    job_id, job_machine_name, job_name = run.job_ref
+    origin = run.origin
     return {
         "id": run.id,
         "status": run.status,
@@ -71,8 +85,10 @@ def run_fields(run: RunRecord, inline: Inline | None = None) -> dict[str, Any]:
         "env": run.env,
         "log": None if inline is None else inline.text,
         "log_truncated": False if inline is None else inline.truncated,
-        "job": {"id": run.job_id, "machine_name": run.job_machine_name, "name": run.job_name},
+        "job": {"id": job_id, "machine_name": job_machine_name, "name": job_name},
         "project": {"id": run.project_id, "machine_name": run.project_machine_name},
+        "pipeline": origin["pipeline"] if origin else None,
+        "workflow": origin["workflow"] if origin else None,
         "created_by": creator,
     }
 
