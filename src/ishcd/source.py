@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,10 @@ class Mirrors:
 
     def path(self, project_id: str) -> Path:
         return self.root / f"{project_id}.git"
+
+    def remove(self, project_id: str) -> None:
+        """Forget a project's mirror (its project is gone)."""
+        shutil.rmtree(self.path(project_id), ignore_errors=True)
 
     async def fetch(self, project_id: str, repository: str) -> Path:
         """Clone the mirror the first time, fetch it after; its path."""

@@ -26,6 +26,7 @@ class Repo:
     """A bare "origin" and a working copy that pushes to it."""
 
     def __init__(self, root: Path):
+        root.mkdir(parents=True, exist_ok=True)
         self.origin = root / "origin.git"
         self.work = root / "work"
         self.git("init", "--quiet", "--bare", "--initial-branch=main", str(self.origin), cwd=root)
@@ -420,3 +421,32 @@ async def test_a_concurrency_group_serializes_pipelines_of_two_branches(
     for created in (first, second):
         assert (await wait_pipeline(api, created["id"]))["status"] == "complete"
     assert marks.read_text().split() == ["start-main", "end-main", "start-hotfix", "end-hotfix"]
+
+
+async def test_a_project_s_repository_can_change_and_its_mirror_goes_with_it(
+    api: Api, project: dict[str, Any], repo: Repo, tmp_path: Path
+) -> None:
+    repo.push({".ishcd.yml": SHOW, "version.txt": "one\n"})
+    assert "one\n" in await show_log(api, (await trigger(api))["id"])
+    other = Repo(tmp_path / "other")
+    other.push({".ishcd.yml": SHOW, "version.txt": "other\n"}, branch="trunk")
+    changed = await api.patch(
+        "/v1/projects/app", json={"repository": str(other.origin), "default_branch": "trunk"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["repository"], changed.json()["default_branch"]) == (
+        str(other.origin),
+        "trunk",
+    )
+    assert "other\n" in await show_log(api, (await trigger(api))["id"])
+    bad = await api.patch("/v1/projects/app", json={"default_branch": "a..b"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "default_branch"
+
+    mirror = api.server.mirrors.path(project["id"])
+    assert (mirror / "HEAD").exists()
+    pipelines = (await api.get("/v1/projects/app/pipelines")).json()
+    assert (await api.delete("/v1/projects/app")).status_code == 204
+    assert not mirror.exists()
+    for pipeline in pipelines:
+        assert (await api.get(f"/v1/pipelines/{pipeline['id']}")).status_code == 404

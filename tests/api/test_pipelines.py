@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ishcd.services import dispatch
 from tests.api.conftest import Api, bearer
 
 FINISHED = ("complete", "error")
@@ -255,6 +256,19 @@ async def test_rerun_from_failed_with_a_request_token(
     assert rerun_jobs["build"]["run_id"] == first_jobs["build"]["run_id"]  # not run again
     assert rerun_jobs["flaky"]["run_id"] != first_jobs["flaky"]["run_id"]
     assert rerun_jobs["flaky"]["status"] == "complete"
+    header = await api.post(
+        path, headers={**api.auth, "Idempotency-Key": "retry-1"}, json={"from_failed": True}
+    )
+    assert header.json() == one.json()  # the header is the same key
+    named = await api.post(
+        path, headers={**api.auth, "Idempotency-Key": "build-again"}, json={"jobs": ["build"]}
+    )
+    assert named.status_code == 201
+    await wait_pipeline(api, created["id"])
+    again = await jobs_of(api, named.json()["workflow_id"])
+    assert again["build"]["run_id"] not in (None, first_jobs["build"]["run_id"])
+    assert again["flaky"]["run_id"] not in (None, rerun_jobs["flaky"]["run_id"])  # requires build
+    assert len((await api.get(f"/v1/pipelines/{created['id']}/workflows")).json()) == 3
 
 
 async def test_rerun_needs_a_finished_workflow_and_known_jobs(
@@ -431,3 +445,27 @@ async def test_readers_may_look_but_not_trigger(api: Api, project: dict[str, Any
         "/v1/projects/ci/pipelines", json={"config": APPROVAL}, headers=bearer(bob)
     )
     assert response.status_code == 403
+
+
+async def test_a_job_whose_runner_was_lost_is_retried_when_only_lost(
+    api: Api, project: dict[str, Any], tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    config = (
+        "version: 1\njobs:\n  deploy:\n    retry: {count: 1, only_lost: true}\n"
+        f"    steps: [{{run: 'echo x >> {started}; test -s {started} && sleep 0.2 || sleep 30'}}]\n"
+        "workflows:\n  main: {jobs: [deploy]}\n"
+    )
+    created = await trigger(api, config)
+    workflow = await workflow_of(api, created["id"])
+    first = (await jobs_of(api, workflow["id"]))["deploy"]["run_id"]
+    await api.wait(first, until=("running",))
+    async with api.server.database.transaction() as conn:  # what the reaper does
+        assert await dispatch.give_up_runs(conn, api.server.runtime, [first]) == [first]
+    assert (await wait_pipeline(api, created["id"]))["status"] == "complete"
+    job = (await jobs_of(api, workflow["id"]))["deploy"]
+    assert job["attempt"] == 2
+    assert job["run_id"] != first
+    assert "attempt 1 ended runner_lost" in job["message"]
+    lost = (await api.get(f"/v1/runs/{first}")).json()
+    assert (lost["status"], lost["error_reason"]) == ("error", "runner_lost")

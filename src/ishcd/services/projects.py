@@ -136,9 +136,9 @@ async def update_project(
 
 
 async def delete_project(
-    conn: Connection, caller: Caller, project_ish: str, logs: LogStore
+    conn: Connection, caller: Caller, project_ish: str, logs: LogStore, mirrors: source.Mirrors
 ) -> None:
-    """Delete a project with its jobs, runs and logs; refused while runs are active."""
+    """Delete a project with its jobs, pipelines, runs, logs and mirror (no run may be active)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
     active = await runs_db.count_active_in_project(conn, project.id)
     if active:
@@ -150,6 +150,7 @@ async def delete_project(
     await projects_db.delete_project(conn, project.id)
     await audit.record(conn, caller, "project.delete", project=project, target=_target(project))
     conn.on_commit(lambda: logs.delete_many(run_ids))
+    conn.on_commit(lambda: mirrors.remove(project.id))
 
 
 def _target(project: ProjectRecord) -> tuple[str, str, str]:

@@ -71,5 +71,7 @@ async def delete_project(request: Request, project_ish: str) -> Response:
     """Delete a project with its jobs, runs and logs (none may be queued or running)."""
     ctx = context(request)
     async with ctx.db.transaction() as conn:
-        await projects.delete_project(conn, ctx.caller, project_ish, ctx.server.logs)
+        await projects.delete_project(
+            conn, ctx.caller, project_ish, ctx.server.logs, ctx.server.mirrors
+        )
     return Response(status_code=204)

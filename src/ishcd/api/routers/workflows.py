@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from ishcd.api.deps import Authenticated, context
 from ishcd.api.errors import responses
@@ -65,6 +65,10 @@ async def rerun_workflow(
         str | None,
         Query(max_length=255, description="The same token returns the same new workflow"),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=255, description="Same as `request_token`"),
+    ] = None,
 ) -> RerunOut:
     """Rerun a workflow (all of it, from failed, or some jobs): a new workflow."""
     ctx = context(request)
@@ -77,7 +81,7 @@ async def rerun_workflow(
             workflow_id,
             from_failed=options.from_failed,
             jobs=options.jobs,
-            request_token=request_token,
+            request_token=request_token or idempotency_key,
         )
     if not new:
         response.headers["Idempotent-Replayed"] = "true"
