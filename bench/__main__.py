@@ -14,7 +14,7 @@ import time
 
 import uvloop
 
-from bench import api, floor, latency, load, machine, report, server, throughput
+from bench import api, floor, latency, load, machine, pipeline, report, server, throughput
 from bench.exceptions import BenchError
 
 
@@ -22,6 +22,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--latency-runs", type=int, default=latency.RUNS)
     parser.add_argument("--throughput-runs", type=int, default=throughput.RUNS)
+    parser.add_argument("--pipelines", type=int, default=pipeline.PIPELINES)
     parser.add_argument("--spawns", type=int, default=floor.SPAWNS, help="floor spawns in all")
     parser.add_argument("--load-seconds", type=float, default=load.DURATION)
     parser.add_argument("--load-rounds", type=int, default=load.ROUNDS)
@@ -40,7 +41,7 @@ def say(message: str) -> None:
 
 async def measure_runs(
     ishcd: server.Server, args: argparse.Namespace, spawns: list[float]
-) -> tuple[floor.Floor, latency.Latency, throughput.Throughput]:
+) -> tuple[floor.Floor, latency.Latency, throughput.Throughput, pipeline.PipelineLatency]:
     async with await api.connect(ishcd.url, ishcd.token) as conn:
         await api.create_job(conn)
     say(f"latency: {args.latency_runs} runs of `true`, one after another ...")
@@ -53,7 +54,10 @@ async def measure_runs(
     thr = await throughput.measure(ishcd.url, ishcd.token, args.throughput_runs)
     took = f"{thr.seconds:.2f} s; all submitted after {thr.submit_seconds:.2f} s"
     say(f"  {thr.runs_per_s:.1f} runs/s ({took})")
-    return base, lat, thr
+    say(f"pipelines: {args.pipelines} of a {pipeline.JOBS}-job chain, one after another ...")
+    chain = await pipeline.measure(ishcd.url, ishcd.token, args.pipelines)
+    say(f"  p50 {chain.p50_ms:.2f} ms, p95 {chain.p95_ms:.2f} ms")
+    return base, lat, thr, chain
 
 
 def run(args: argparse.Namespace) -> report.Results:
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> report.Results:
     spawns = floor.sample(args.spawns // 2)
     say("starting ishcd server (default runner slots, fresh data dir) ...")
     with server.ishcd() as ishcd:
-        base, lat, thr = uvloop.run(measure_runs(ishcd, args, spawns))
+        base, lat, thr, chain = uvloop.run(measure_runs(ishcd, args, spawns))
         say("starting the bare FastAPI app ...")
         with server.bare() as bare:
             say(
@@ -91,6 +95,7 @@ def run(args: argparse.Namespace) -> report.Results:
         floor=base,
         latency=lat,
         throughput=thr,
+        pipeline=chain,
         load=comparison,
         contention=meter.stop(),
         started=started,

@@ -12,6 +12,7 @@ from bench.floor import Floor
 from bench.latency import Latency
 from bench.load import Comparison
 from bench.machine import Contention, Machine
+from bench.pipeline import PipelineLatency
 from bench.throughput import Throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -29,6 +30,7 @@ class Results:
     floor: Floor
     latency: Latency
     throughput: Throughput
+    pipeline: PipelineLatency
     load: Comparison
     contention: Contention | None  # None where /proc/stat is missing
     started: str  # ISO 8601, UTC
@@ -44,7 +46,7 @@ class Row:
 
 
 def rows(r: Results) -> list[Row]:
-    lat, thr, load = r.latency, r.throughput, r.load
+    lat, thr, load, chain = r.latency, r.throughput, r.load, r.pipeline
     multiple = lat.p50_ms / r.floor.p50_ms
     return [
         Row("floor: spawn + reap bash -c true (p50)", f"{r.floor.p50_ms:.2f} ms"),
@@ -75,6 +77,18 @@ def rows(r: Results) -> list[Row]:
         ),
         Row(
             "  throughput runs complete", f"{thr.complete}/{thr.runs}", "all", thr.not_complete == 0
+        ),
+        Row(
+            f"pipeline of {chain.jobs} chained jobs, p50 ({chain.pipelines})",
+            f"{chain.p50_ms:.2f} ms",
+        ),
+        Row("  per job / run latency p50", f"{chain.p50_ms / chain.jobs / lat.p50_ms:.2f}x"),
+        Row("  pipeline p95", f"{chain.p95_ms:.2f} ms"),
+        Row(
+            "  pipelines complete",
+            f"{chain.pipelines - chain.not_complete}/{chain.pipelines}",
+            "all",
+            chain.not_complete == 0,
         ),
         Row(f"GET run ({load.connections} connections)", f"{load.get_run_rps:.0f} req/s"),
         Row("bare FastAPI endpoint", f"{load.bare_rps:.0f} req/s"),
