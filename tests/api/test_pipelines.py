@@ -469,3 +469,44 @@ async def test_a_job_whose_runner_was_lost_is_retried_when_only_lost(
     assert "attempt 1 ended runner_lost" in job["message"]
     lost = (await api.get(f"/v1/runs/{first}")).json()
     assert (lost["status"], lost["error_reason"]) == ("error", "runner_lost")
+
+
+@pytest.mark.parametrize("settings_overrides", [{"default_job_timeout": 1}])
+async def test_jobs_without_a_timeout_get_the_server_s_default(
+    api: Api, project: dict[str, Any]
+) -> None:
+    config = (
+        "version: 1\njobs:\n  slow: {steps: [{run: sleep 30}]}\n"
+        "  quick: {timeout: 20, steps: [{run: '# nothing to do yet'}, {run: echo done}]}\n"
+        "workflows:\n  main: {jobs: [slow, quick]}\n"
+    )
+    created = await trigger(api, config)
+    pipeline = await wait_pipeline(api, created["id"])
+    assert pipeline["status"] == "error"
+    jobs = await jobs_of(api, (await workflow_of(api, created["id"]))["id"])
+    assert jobs["slow"]["error_reason"] == "timed_out"
+    assert jobs["quick"]["status"] == "complete"  # a comment-only step is a step doing nothing
+    quick = (await api.get(f"/v1/runs/{jobs['quick']['run_id']}")).json()
+    assert quick["log"].endswith("[ishcd] step 2/2: echo done\ndone\n")
+
+
+FILTERED = """\
+version: 1
+jobs:
+  release: {steps: [{run: echo release}]}
+workflows:
+  main:
+    jobs: [{release: {filters: {tags: {only: /v.*/}, branches: {ignore: /.*/}}}}]
+promotions:
+  - {name: deploy, pipeline_file: deploy.yml, auto_promote: {when: {branch: main}}}
+"""
+
+
+async def test_a_pipeline_that_ran_nothing_completes_and_promotes_nothing(
+    api: Api, project: dict[str, Any]
+) -> None:
+    created = await trigger(api, FILTERED, branch="main")
+    pipeline = await wait_pipeline(api, created["id"])
+    assert pipeline["status"] == "complete"
+    assert (await api.get(f"/v1/pipelines/{created['id']}/workflows")).json() == []
+    assert (await api.get(f"/v1/pipelines/{created['id']}/promotions")).json() == []

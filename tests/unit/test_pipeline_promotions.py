@@ -68,6 +68,7 @@ def test_no_promotions_section_means_none() -> None:
         ("- {name: prod, pipeline_file: a.yml, auto_promote: {when: {branch: /(/}}}", "promotions[0].auto_promote.when.branch", '"/(/" is not a valid regular expression: missing ), unterminated subpattern at position 0'),
         ("- {name: prod, pipeline_file: a.yml, auto_promote: {branch: main}}", "promotions[0].auto_promote.branch", 'unknown key "branch" (expected one of: when)'),
         ("- prod", "promotions[0]", "expected a mapping, got a string"),
+        ("- {name: prod, pipeline_file: 'd-<< pipeline.number >>.yml'}", "promotions[0].pipeline_file", "pipeline_file cannot use << pipeline.number >>"),
     ],
 )  # fmt: skip
 def test_promotion_mistakes(body: str, path: str, message: str) -> None:

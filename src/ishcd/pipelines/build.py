@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ishcd.pipelines import filters, interpolate
-from ishcd.pipelines.interpolate import Scope
+from ishcd.pipelines.interpolate import REFERENCE, Scope
 from ishcd.pipelines.issues import Issues
 from ishcd.pipelines.model import JobPlan, Promotion, Step
 from ishcd.pipelines.schema import quote
@@ -95,6 +95,14 @@ def _group(group: Text, scope: Scope, issues: Issues) -> str | None:
 
 def promotion(spec: PromotionSpec, scope: Scope, issues: Issues) -> Promotion:
     """A promotion, its strings interpolated (no matrix values here)."""
+    if any(m.group(1) == "pipeline.number" for m in REFERENCE.finditer(spec.pipeline_file.value)):
+        # The promotion files are read before the pipeline has its number.
+        issues.add(
+            "pipeline_file cannot use << pipeline.number >>",
+            spec.pipeline_file.path,
+            spec.pipeline_file.line,
+        )
+        return Promotion(spec.name, "", None, spec.auto_result)
     pipeline_file = interpolate.expand_known(spec.pipeline_file, scope, issues)
     if pipeline_file is not None and not is_relative_path(pipeline_file):
         issues.add(

@@ -145,7 +145,7 @@ def coerce(value: object, spec: ParamSpec, *, strings: bool = True) -> ParamValu
     elif isinstance(value, str):
         if len(value) > MAX_STRING:
             raise ValueError(f"the value is longer than {MAX_STRING} characters")
-        if spec.type == "enum" and value not in spec.values:
+        if spec.type == "enum" and spec.values and value not in spec.values:
             raise ValueError(f"{quote(value)} is not one of: {', '.join(spec.values)}")
         return value
     raise ValueError(f"expected {_expected(spec)}, got {show(value)}")

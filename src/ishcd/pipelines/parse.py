@@ -55,8 +55,11 @@ def _version(top: Map, issues: Issues) -> None:
     value = node.value if isinstance(node, Scalar) else None
     if type(value) is not int or value != VERSION:  # not True, not 1.0
         shown = quote(node.text) if isinstance(node, Scalar) else schema.kind(node)
+        hint = f" (write {VERSION}, a number)" if isinstance(value, str) else ""
         issues.add(
-            f"unsupported version {shown}: only version {VERSION} is known", "version", node.line
+            f"unsupported version {shown}: only version {VERSION} is known{hint}",
+            "version",
+            node.line,
         )
 
 

@@ -61,5 +61,5 @@ async def settle(conn: Connection, runtime: Runtime, pipeline_id: str) -> None:
         values["started"] = now
     values["finished"] = now if status in (COMPLETE, ERROR) else None
     await pipelines_db.update_pipeline(conn, pipeline_id, values)
-    if status == COMPLETE:
+    if status == COMPLETE and workflows:  # one that ran nothing (all filtered out) promotes nothing
         await promotions.promote_automatically(conn, runtime, pipeline_id)

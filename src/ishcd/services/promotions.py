@@ -62,7 +62,7 @@ async def promote_automatically(conn: Connection, runtime: Runtime, pipeline_id:
     assert pipeline is not None
     plan = pipelines.plan_of(pipeline)
     for promotion in plan.promotions if plan else ():
-        if promotion.auto_result != "passed":
+        if promotion.auto_result not in (None, "passed"):  # passed is the one result known
             continue
         if promotion.auto_branch is not None and not filters.matches(
             promotion.auto_branch, pipeline.branch

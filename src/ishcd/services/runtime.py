@@ -14,3 +14,4 @@ class Runtime:
     vault: Vault  # seals run environments, opens secrets for runners
     signals: Signals  # wakes runners and followers when a transaction commits
     mirrors: Mirrors  # where pipeline jobs check their code out from
+    default_timeout: int = 3600  # seconds, for pipeline jobs without a timeout

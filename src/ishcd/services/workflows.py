@@ -30,7 +30,6 @@ from ishcd.services import ids, pipeline_state, run_end, run_env, run_state
 from ishcd.services.runtime import Runtime
 
 QUEUED, RUNNING, COMPLETE, ERROR, ON_HOLD = "queued", "running", "complete", "error", "on_hold"
-DEFAULT_TIMEOUT = 3600
 
 
 def script_of(plan: JobPlan) -> str:
@@ -38,7 +37,8 @@ def script_of(plan: JobPlan) -> str:
     parts = []
     for number, step in enumerate(plan.steps, 1):
         banner = f"[ishcd] step {number}/{len(plan.steps)}: {step.name}"
-        parts.append(f"printf '%s\\n' {shlex.quote(banner)}\n(\n{step.command}\n)\n")
+        # ":" first: a step that is only a comment still makes a valid subshell.
+        parts.append(f"printf '%s\\n' {shlex.quote(banner)}\n(\n:\n{step.command}\n)\n")
     return "".join(parts)
 
 
@@ -136,7 +136,7 @@ async def _start_run(
         script=script_of(plan),
         env={},
         resolved_env=run_env.seal(runtime.vault, env, set()),
-        timeout=plan.timeout or DEFAULT_TIMEOUT,
+        timeout=plan.timeout or runtime.default_timeout,
         created_by=pipeline.actor_user_id,
         credentials_of=pipeline.credentials_of,
         idempotency_key=None,
