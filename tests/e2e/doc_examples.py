@@ -9,8 +9,8 @@ and its output must match the response shown: ``…`` stands for anything, and
 ``$NAME`` for a value that is captured there and given to later commands
 (once captured, a ``$NAME`` in a response must be that same value).
 
-A command may span lines (an open quote, a trailing backslash, or a here
-document up to its terminator). Commands run one after another in the
+A command may span lines (an open quote, a trailing backslash, ``|``,
+``&&`` or ``||``, or a here document up to its terminator). Commands run one after another in the
 directory the previous one ended in, so a page can ``cd``. A page that
 allows it may show a command without a response: it must print nothing.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 PAGE_HOST = "http://127.0.0.1:8080"
 ELLIPSIS = "…"
 PLACEHOLDER = re.compile(r"(…|\$[A-Z][A-Z0-9_]*)")
-ASSIGNMENT = re.compile(r"([A-Z][A-Z0-9_]*)=(.*)")
+ASSIGNMENT = re.compile(r"(?:export )?([A-Z][A-Z0-9_]*)=(.*)")
 HEREDOC = re.compile(r"<<-?(['\"]?)([A-Z_][A-Z0-9_]*)\1\s*$")  # cat > f <<'EOF' ends a line
 
 
@@ -63,6 +63,8 @@ def _complete(command: str) -> bool:
     heredoc = HEREDOC.search(command.splitlines()[0])
     if heredoc is not None:
         return command.splitlines()[-1].strip() == heredoc.group(2) and "\n" in command
+    if command.rstrip().endswith(("|", "&&", "||")):
+        return False  # goes on on the next line
     try:
         shlex.split(command)
     except ValueError:  # an open quote, or a trailing backslash
@@ -133,7 +135,8 @@ def run_page(
     known: dict[str, str] = dict(given)
     for name, value in setup.items():
         if ELLIPSIS not in value:
-            known[name] = " ".join(shlex.split(value.replace(PAGE_HOST, server_url)))
+            value = " ".join(shlex.split(value.replace(PAGE_HOST, server_url)))
+            known[name] = re.sub(r"\$([A-Z][A-Z0-9_]*)", lambda m: known[m.group(1)], value)
     assert set(known) >= set(setup), "the page's placeholders need values from the test"
     # `ishcd` is the one installed beside this Python.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"

@@ -13,7 +13,7 @@ def plan(*commands: str) -> JobPlan:
     return JobPlan(
         name="j",
         job="j",
-        type="build",
+        type="run",
         steps=steps,
         environment={},
         timeout=None,

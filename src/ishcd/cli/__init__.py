@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ishcd.cli import admin, config, lists, run, server
+from ishcd.cli import admin, config, lists, pipeline, run, server
 
 app = typer.Typer(
     name="ishcd",
@@ -18,6 +18,7 @@ run.register(app)
 lists.register(app)
 admin.register(app)
 config.register(app)
+pipeline.register(app)
 
 
 def main() -> None:

@@ -40,9 +40,22 @@ from ishcd.client.models import (
     UserRef,
     Variable,
 )
+from ishcd.client.pipeline_models import (
+    ConfigProblem,
+    Pipeline,
+    PipelineConfig,
+    PipelineRef,
+    PipelineTrigger,
+    Promotion,
+    Vcs,
+    Workflow,
+    WorkflowJob,
+)
+from ishcd.client.pipelines import PipelineHandle, ProjectPipelines
 from ishcd.client.run import LogPart, Run
 from ishcd.client.runs import RunHandle
 from ishcd.client.transport import DEFAULT_HOST
+from ishcd.client.workflows import WorkflowHandle
 
 __all__ = [
     "DEFAULT_HOST",
@@ -51,6 +64,7 @@ __all__ = [
     "BadRequest",
     "Client",
     "ClientError",
+    "ConfigProblem",
     "Conflict",
     "ConnectionFailed",
     "CreatedToken",
@@ -60,8 +74,15 @@ __all__ = [
     "JobRef",
     "LogPart",
     "NotFound",
+    "Pipeline",
+    "PipelineConfig",
+    "PipelineHandle",
+    "PipelineRef",
+    "PipelineTrigger",
     "Project",
+    "ProjectPipelines",
     "ProjectRef",
+    "Promotion",
     "Run",
     "RunHandle",
     "ServerError",
@@ -71,5 +92,9 @@ __all__ = [
     "UserRef",
     "ValidationFailed",
     "Variable",
+    "Vcs",
     "WaitTimeout",
+    "Workflow",
+    "WorkflowHandle",
+    "WorkflowJob",
 ]

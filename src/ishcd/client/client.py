@@ -9,9 +9,11 @@ import httpx
 
 from ishcd.client import errors
 from ishcd.client.account import AccountHandle, TokenHandle, Tokens
+from ishcd.client.pipelines import PipelineHandle
 from ishcd.client.projects import ProjectHandle, Projects
 from ishcd.client.runs import RunHandle
 from ishcd.client.transport import DEFAULT_HOST, DEFAULT_TIMEOUT, Transport
+from ishcd.client.workflows import WorkflowHandle
 
 
 class Client:
@@ -103,3 +105,11 @@ class Client:
     def runs(self, run_id: str) -> RunHandle:
         """Any run you can see, by its id alone."""
         return RunHandle(self.transport, run_id)
+
+    def pipelines(self, pipeline_id: str) -> PipelineHandle:
+        """Any pipeline you can see, by its id (by number: ``projects(p).pipelines().get(n)``)."""
+        return PipelineHandle(self.transport, pipeline_id)
+
+    def workflows(self, workflow_id: str) -> WorkflowHandle:
+        """Any workflow you can see, by its id."""
+        return WorkflowHandle(self.transport, workflow_id)

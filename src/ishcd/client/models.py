@@ -7,7 +7,7 @@ as received, for fields a newer server adds.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from typing import Any, TypeVar
 
 from ishcd.client import errors
@@ -123,7 +123,7 @@ class CreatedToken(Token):
 
 @dataclass(frozen=True, kw_only=True)
 class Project:
-    """A project: a named space of jobs."""
+    """A project: a named space of jobs and pipelines."""
 
     id: str
     machine_name: str
@@ -131,6 +131,8 @@ class Project:
     description: str | None
     created: int
     changed: int
+    repository: str | None = None  # where its pipelines' code comes from
+    default_branch: str = "main"
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -190,5 +192,8 @@ class Job:
 
 def _pick(cls: type[Any], data: Json) -> dict[str, Any]:
     """The fields of a flat dataclass from ``data`` (every one must be present)."""
-    names = [name for name in cls.__dataclass_fields__ if name != "raw"]
-    return {name: data[name] for name in names}
+    fields = cls.__dataclass_fields__
+    # A field with a default is one an older server may not send.
+    optional = {name for name, f in fields.items() if f.default is not MISSING}
+    names = [name for name in fields if name != "raw"]
+    return {name: data[name] for name in names if name in data or name not in optional}

@@ -7,6 +7,7 @@ from typing import overload
 
 from ishcd.client.jobs import JobHandle, Jobs
 from ishcd.client.models import Project
+from ishcd.client.pipelines import ProjectPipelines
 from ishcd.client.runs import ProjectRuns
 from ishcd.client.transport import Transport, segment
 
@@ -30,13 +31,26 @@ class Projects:
             yield from (Project.from_json(item) for item in items)
 
     def create(
-        self, name: str, *, machine_name: str | None = None, description: str | None = None
+        self,
+        name: str,
+        *,
+        machine_name: str | None = None,
+        description: str | None = None,
+        repository: str | None = None,
+        default_branch: str | None = None,
     ) -> Project:
         """Create a project; you become its admin.
 
         ``machine_name`` (used in URLs) is made from ``name`` when absent.
+        ``repository`` (a git URL or a path on the server) is where its
+        pipelines' code and ``.ishcd.yml`` come from.
         """
-        body = {"name": name, "machine_name": machine_name, "description": description}
+        body: dict[str, object] = {"name": name, "machine_name": machine_name}
+        body["description"] = description
+        if repository is not None:
+            body["repository"] = repository
+        if default_branch is not None:
+            body["default_branch"] = default_branch
         return Project.from_json(self._transport.json("POST", "/v1/projects", json=body))
 
 
@@ -56,7 +70,8 @@ class ProjectHandle:
         return Project.from_json(self._transport.json("GET", self.path))
 
     def update(self, **fields: object) -> Project:
-        """Change ``name``, ``machine_name`` or ``description``; only the fields given."""
+        """Change ``name``, ``machine_name``, ``description``, ``repository`` or
+        ``default_branch``; only the fields given."""
         return Project.from_json(self._transport.json("PATCH", self.path, json=fields))
 
     def delete(self) -> None:
@@ -78,3 +93,7 @@ class ProjectHandle:
     def runs(self) -> ProjectRuns:
         """The runs of all the project's jobs, newest first."""
         return ProjectRuns(self._transport, self.path + "/runs")
+
+    def pipelines(self) -> ProjectPipelines:
+        """The project's pipelines: trigger one, list them, read one by number."""
+        return ProjectPipelines(self._transport, self.path)

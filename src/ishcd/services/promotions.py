@@ -53,6 +53,13 @@ async def promote(
             f"pipeline {pipeline.number} is {pipeline.status}, not complete: "
             "send override: true to promote it anyway"
         )
+    project = await projects_db.get_project(conn, pipeline.project_id)
+    assert project is not None
+    if project.repository is None and found.pipeline_file not in pipeline.promotion_sources:
+        raise exceptions.Conflict(
+            f"project {project.machine_name!r} has no repository to read "
+            f"{found.pipeline_file} from: set its repository to promote"
+        )
     return await _start(conn, runtime, pipeline, found, "manual", caller, override)
 
 
@@ -61,7 +68,12 @@ async def promote_automatically(conn: Connection, runtime: Runtime, pipeline_id:
     pipeline = await pipelines_db.get_pipeline(conn, pipeline_id)
     assert pipeline is not None
     plan = pipelines.plan_of(pipeline)
+    project = await projects_db.get_project(conn, pipeline.project_id)
     for promotion in plan.promotions if plan else ():
+        if project is None or (
+            project.repository is None and promotion.pipeline_file not in pipeline.promotion_sources
+        ):
+            continue  # nothing to read the promotion's config from
         if promotion.auto_result not in (None, "passed"):  # passed is the one result known
             continue
         if promotion.auto_branch is not None and not filters.matches(
