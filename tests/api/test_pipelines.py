@@ -510,3 +510,19 @@ async def test_a_pipeline_that_ran_nothing_completes_and_promotes_nothing(
     assert pipeline["status"] == "complete"
     assert (await api.get(f"/v1/pipelines/{created['id']}/workflows")).json() == []
     assert (await api.get(f"/v1/pipelines/{created['id']}/promotions")).json() == []
+
+
+async def test_jobs_ending_together_still_settle_their_workflow(
+    api: Api, project: dict[str, Any]
+) -> None:
+    # Two runs of one workflow ending in concurrent transactions must not each see
+    # the other still running (PostgreSQL's read committed): the pipeline is locked.
+    config = (
+        "version: 1\njobs:\n  a: {steps: [{run: 'exit 1'}]}\n  b: {steps: [{run: 'exit 1'}]}\n"
+        "  c: {steps: [{run: 'true'}]}\n"
+        "workflows:\n  main: {jobs: [a, b, {c: {requires: [a, b]}}]}\n"
+    )
+    created = [await trigger(api, config) for _ in range(8)]
+    for pipeline in created:
+        done = await wait_pipeline(api, pipeline["id"])
+        assert (done["status"], done["error_reason"]) == ("error", "failed")

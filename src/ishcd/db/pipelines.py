@@ -219,6 +219,22 @@ async def insert_pipeline(conn: Connection, record: PipelineRecord) -> None:
     await conn.execute(_INSERT_PIPELINE, **values)
 
 
+_LOCK_PIPELINE = Query(
+    sa.select(pipelines.c.id).where(pipelines.c.id == sa.bindparam("id")).with_for_update()
+)
+
+
+async def lock_pipeline(conn: Connection, pipeline_id: str) -> None:
+    """Hold the pipeline's row until the transaction ends (PostgreSQL ``FOR UPDATE``).
+
+    Everything that moves a pipeline's workflows on takes this first, so two
+    runs of one pipeline ending at once cannot each see the other still
+    running and leave the workflow ``running`` for ever. SQLite needs nothing:
+    its write transactions run one at a time.
+    """
+    await conn.fetch_one(_LOCK_PIPELINE, id=pipeline_id)
+
+
 async def get_pipeline(conn: Connection, pipeline_id: str) -> PipelineRecord | None:
     row = await conn.fetch_one(_PIPELINE_BY_ID, id=pipeline_id)
     return None if row is None else PipelineRecord._make(row)

@@ -237,6 +237,11 @@ async def pipeline_for(
         await access.project_for(conn, caller, pipeline.project_id, need)
     except exceptions.NotFound as exc:
         raise exceptions.NotFound(f"pipeline {pipeline_id!r} not found") from exc
+    if need != "read":  # about to change it: hold it, and see it as it is now
+        await pipelines_db.lock_pipeline(conn, pipeline.id)
+        found = await pipelines_db.get_pipeline(conn, pipeline.id)
+        assert found is not None
+        return found
     return pipeline
 
 

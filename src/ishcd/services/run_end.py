@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ishcd.db import pipelines as pipelines_db
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
@@ -27,6 +28,8 @@ async def end_run(
     log_size: int | None = None,
 ) -> bool:
     """End ``run`` (see ``run_state.finish``); False if something else ended it first."""
+    if run.origin is not None:  # a pipeline job: its pipeline first, always in that order
+        await pipelines_db.lock_pipeline(conn, run.origin["pipeline"]["id"])
     ended = await run_state.finish(
         conn, run, to, reason=reason, exit_code=exit_code, log_size=log_size
     )

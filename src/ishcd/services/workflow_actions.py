@@ -28,6 +28,8 @@ async def workflow_for(
         pipeline = await pipelines.pipeline_for(conn, caller, workflow.pipeline_id, need)
     except exceptions.NotFound as exc:
         raise exceptions.NotFound(f"workflow {workflow_id!r} not found") from exc
+    if need != "read":  # the pipeline is locked now: read the workflow again
+        workflow = await _reread(conn, workflow.id)
     return pipeline, workflow
 
 
