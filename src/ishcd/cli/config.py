@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
 from ishcd.pipelines import compile as compiler
-from ishcd.pipelines.model import ConfigError, ConfigErrors
+from ishcd.pipelines.model import ConfigErrors
 
 DEFAULT_FILE = ".ishcd.yml"
 
 config_app = typer.Typer(help="Work with pipeline configs (.ishcd.yml), offline.")
 
 
-def error_line(file: str, error: ConfigError) -> str:
+class Problem(Protocol):
+    """A config error as the compiler or the API reports it."""
+
+    @property
+    def message(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+
+
+def error_line(file: str, error: Problem) -> str:
     """``FILE:LINE: PATH: MESSAGE``; the line and the path are left out when unknown."""
     where = file if error.line is None else f"{file}:{error.line}"
     return f"{where}: {error.path}: {error.message}" if error.path else f"{where}: {error.message}"

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 import typer
 
 from ishcd.cli import lists
+from ishcd.cli.config import error_line
 from ishcd.client import Client, Pipeline, Workflow, WorkflowJob
 
 Held = list[tuple[Workflow, WorkflowJob]]
@@ -38,17 +39,7 @@ def final_line(pipeline: Pipeline) -> str:
 
 def error_lines(pipeline: Pipeline) -> list[str]:
     """The config's errors, ``FILE:LINE: PATH: MESSAGE`` as ``ishcd config validate`` has them."""
-    lines = []
-    for error in pipeline.errors:
-        where = (
-            pipeline.config_file if error.line is None else f"{pipeline.config_file}:{error.line}"
-        )
-        lines.append(
-            f"  {where}: {error.path}: {error.message}"
-            if error.path
-            else f"  {where}: {error.message}"
-        )
-    return lines
+    return ["  " + error_line(pipeline.config_file, error) for error in pipeline.errors]
 
 
 def workflow_line(workflow: Workflow) -> str:
