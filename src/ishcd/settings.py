@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+        # Absolute from the start: paths under it (a project's mirror) are handed to
+        # processes that run elsewhere (a job's checkout runs in its workspace).
+        return value.expanduser().absolute()
 
     @property
     def resolved_database_url(self) -> str:

@@ -42,6 +42,7 @@ class LiveServer:
     port: int
     database_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None  # where the server starts (a relative data dir is taken from here)
     process: subprocess.Popen[str] | None = None
     token: str = ""
     password: str = ""
@@ -68,6 +69,7 @@ class LiveServer:
         self.process = subprocess.Popen(
             args,
             env=self.env,
+            cwd=self.cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -1,4 +1,4 @@
-"""Both ways of starting a child: exit seen at once, output merged, own session."""
+"""Both ways of watching a child: exit seen at once, output merged, own session."""
 
 from __future__ import annotations
 
@@ -13,10 +13,19 @@ import pytest
 from ishcd.runner import child
 
 Spawn = Callable[[list[str], Path, dict[str, str]], Awaitable[child.Child]]
+
+
+def _spawner(watch: child.Watch) -> Spawn:
+    async def spawn(args: list[str], cwd: Path, env: dict[str, str]) -> child.Child:
+        return child._spawn(args, cwd, env, watch)
+
+    return spawn
+
+
 SPAWNERS = [
-    pytest.param(child._spawn_with_asyncio, id="asyncio"),
+    pytest.param(_spawner(child._watch_with_thread), id="thread"),
     pytest.param(
-        child._spawn_with_pidfd,
+        _spawner(child._watch_with_pidfd),
         id="pidfd",
         marks=pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="no pidfd here"),
     ),
@@ -52,7 +61,10 @@ async def test_exit_is_seen_while_a_background_child_holds_the_pipe(
 ) -> None:
     c = await spawn(["bash", "-c", "sleep 30 & echo $!"], tmp_path, ENV)
     assert await asyncio.wait_for(c.exited, 5) == 0
-    leftover = int((await c.output.readline()).decode())
+    line = b""
+    while not line.endswith(b"\n"):
+        line += await c.output.read(100)
+    leftover = int(line.decode())
     os.killpg(c.pid, signal.SIGKILL)
     await read_all(c)
     c.close()
@@ -78,3 +90,28 @@ async def test_a_signal_death_is_reported(spawn: Spawn, tmp_path: Path) -> None:
     assert await c.exited == -9
     await read_all(c)
     c.close()
+
+
+@pytest.mark.parametrize("spawn", SPAWNERS)
+async def test_close_ends_a_waiting_read_and_closes_the_pipe_once(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    c = await spawn(["bash", "-c", "sleep 30"], tmp_path, ENV)
+    reading = asyncio.ensure_future(c.output.read(100))
+    await asyncio.sleep(0.05)
+    fd = c.output._fd
+    c.close()
+    assert await reading == b""
+    assert await c.output.read(100) == b""
+    c.close()  # a second close does nothing
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(fd)
+    os.killpg(c.pid, signal.SIGKILL)
+    assert await c.exited == -9
+
+
+async def test_a_failed_start_leaves_no_descriptor_open(tmp_path: Path) -> None:
+    before = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(FileNotFoundError):
+        await child.spawn(["/nonexistent/program"], tmp_path, ENV)
+    assert set(os.listdir("/proc/self/fd")) == before

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ishcd.runner.child import spawn
+from ishcd.runner.child import Output, spawn
+from ishcd.runner.guard import Guard
 from ishcd.runner.masking import Masker
+from ishcd.runner.processes import kill_processes_of, signal_group
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
@@ -77,11 +79,6 @@ class LogWriter:
             self.offset += len(data)
 
 
-def signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
 def exit_code_of(returncode: int) -> int:
     """Shell convention: a process killed by signal N exits 128+N."""
     return returncode if returncode >= 0 else 128 - returncode
@@ -96,7 +93,7 @@ async def _watch(protocol: RunnerProtocol, run_id: str, runner_id: str, every: f
             return control
 
 
-async def _pump(stream: asyncio.StreamReader, log: LogWriter) -> None:
+async def _pump(stream: Output, log: LogWriter) -> None:
     while chunk := await stream.read(READ_CHUNK):
         await log.write(chunk)
 
@@ -110,8 +107,10 @@ class Execution:
         protocol: RunnerProtocol,
         runner_id: str,
         config: RunnerConfig,
+        guard: Guard,
     ):
         self.assignment = assignment
+        self.guard = guard
         self.protocol = protocol
         self.runner_id = runner_id
         self.config = config
@@ -165,11 +164,21 @@ class Execution:
             if problem is not None:
                 await self.log.note(f"could not check the code out: {problem}")
                 return Outcome(None, "setup_failed"), True
+        run_id = self.assignment.run_id
+        self.guard.watch(run_id)  # from here, its processes die with this runner
+        try:
+            return await self._supervise(workspace, script)
+        finally:
+            self.guard.release(run_id)
+
+    async def _supervise(self, workspace: Path, script: Path) -> tuple[Outcome, bool]:
+        """Start the script and see it to its end; every process of it gone on return."""
         try:
             child = await spawn([*BASH, str(script)], workspace, self._env(workspace))
         except OSError as exc:
             await self.log.note(f"could not start the run: {exc}")
             return Outcome(None, "setup_failed"), True
+        self.guard.group(self.assignment.run_id, child.pid)
         exited = child.exited
         pump = asyncio.create_task(_pump(child.output, self.log))
         watch = asyncio.create_task(
@@ -260,48 +269,3 @@ async def checkout(where: dict[str, str], workspace: Path, log: LogWriter) -> st
             last = (done.stderr.strip() or done.stdout.strip()).splitlines()
             return last[-1] if last else f"{' '.join(args[:2])} failed"
     return None
-
-
-def kill_leftovers(work_dir: Path) -> list[str]:
-    """Kill what runs of a previous runner process left behind; remove their dirs.
-
-    A process is killed only if its environment names one of those runs
-    (``ISHCD_RUN_ID``), so a recycled process id is never hit. Returns the
-    run ids cleaned up.
-    """
-    if not work_dir.is_dir():
-        return []
-    run_ids = {path.name for path in work_dir.iterdir() if path.is_dir()}
-    if run_ids:
-        kill_processes_of(run_ids)
-    for run_id in run_ids:
-        shutil.rmtree(work_dir / run_id, ignore_errors=True)
-    return sorted(run_ids)
-
-
-def kill_processes_of(run_ids: set[str]) -> int:
-    """SIGKILL every process whose environment names one of ``run_ids``; how many."""
-    killed = 0
-    for pid, run_id in _processes_by_run():
-        if run_id in run_ids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-    return killed
-
-
-def _processes_by_run() -> list[tuple[int, str]]:
-    """(pid, ISHCD_RUN_ID) of every process we can see that has one (Linux /proc)."""
-    found: list[tuple[int, str]] = []
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return found
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            for item in (entry / "environ").read_bytes().split(b"\0"):
-                if item.startswith(b"ISHCD_RUN_ID="):
-                    found.append((int(entry.name), item[len(b"ISHCD_RUN_ID=") :].decode()))
-                    break
-    return found

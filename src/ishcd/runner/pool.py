@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 
-from ishcd.runner.execute import Execution, RunnerConfig, kill_leftovers
+from ishcd.runner.execute import Execution, RunnerConfig
+from ishcd.runner.guard import Guard
+from ishcd.runner.processes import kill_leftovers
 from ishcd.runner.protocol import Assignment, RunnerProtocol
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class RunnerPool:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._executions: set[Execution] = set()
+        self.guard = Guard()
 
     async def start(self) -> None:
         """Clean up after an earlier process, then start claiming."""
@@ -36,6 +39,7 @@ class RunnerPool:
         if cleaned:
             log.warning("cleaned up %d runs left behind by an earlier runner", len(cleaned))
         self.config.work_dir.mkdir(parents=True, exist_ok=True)
+        self.guard.start()
         self._tasks = [
             asyncio.create_task(self._slot(f"{self.name}/{index}")) for index in range(self.slots)
         ]
@@ -43,13 +47,13 @@ class RunnerPool:
     async def stop(self, grace: float) -> None:
         """Stop claiming; give running runs ``grace`` seconds, then abort them."""
         self._stopping.set()
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(self._tasks, timeout=grace)
-        if pending:
-            for execution in list(self._executions):
-                execution.abort()
-            await asyncio.wait(pending)
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            if pending:
+                for execution in list(self._executions):
+                    execution.abort()
+                await asyncio.wait(pending)
+        await asyncio.to_thread(self.guard.stop)
 
     async def _slot(self, runner_id: str) -> None:
         while not self._stopping.is_set():
@@ -57,7 +61,7 @@ class RunnerPool:
                 assignment = await self._claim(runner_id)
                 if assignment is None:
                     continue
-                execution = Execution(assignment, self.protocol, runner_id, self.config)
+                execution = Execution(assignment, self.protocol, runner_id, self.config, self.guard)
                 self._executions.add(execution)
                 try:
                     await execution.run()
