@@ -14,7 +14,7 @@ import time
 
 import uvloop
 
-from bench import api, floor, latency, load, machine, pipeline, report, server, throughput
+from bench import api, floor, latency, load, machine, pipeline, report, server, soak, throughput
 from bench.exceptions import BenchError
 
 
@@ -26,6 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--spawns", type=int, default=floor.SPAWNS, help="floor spawns in all")
     parser.add_argument("--load-seconds", type=float, default=load.DURATION)
     parser.add_argument("--load-rounds", type=int, default=load.ROUNDS)
+    parser.add_argument("--soak-seconds", type=float, default=soak.DURATION)
     parser.add_argument(
         "--loadgen",
         choices=["auto", "wrk", "python"],
@@ -88,6 +89,15 @@ def run(args: argparse.Namespace) -> report.Results:
                 duration=args.load_seconds,
                 progress=say,
             )
+        say(
+            f"soak: {soak.CLIENTS} clients creating and reading runs "
+            f"for {args.soak_seconds:g} s ..."
+        )
+        assert ishcd.process is not None
+        soaked = uvloop.run(
+            soak.measure(ishcd.url, ishcd.token, ishcd.process.pid, args.soak_seconds)
+        )
+        say(f"  {soaked.requests} requests, {soaked.errors} errors, {soaked.harmed} harmed runs")
     say("servers stopped")
     return report.Results(
         machine=host,
@@ -97,6 +107,7 @@ def run(args: argparse.Namespace) -> report.Results:
         throughput=thr,
         pipeline=chain,
         load=comparison,
+        soak=soaked,
         contention=meter.stop(),
         started=started,
         seconds=time.monotonic() - began,

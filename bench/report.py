@@ -13,6 +13,7 @@ from bench.latency import Latency
 from bench.load import Comparison
 from bench.machine import Contention, Machine
 from bench.pipeline import PipelineLatency
+from bench.soak import Soak
 from bench.throughput import Throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -32,6 +33,7 @@ class Results:
     throughput: Throughput
     pipeline: PipelineLatency
     load: Comparison
+    soak: Soak
     contention: Contention | None  # None where /proc/stat is missing
     started: str  # ISO 8601, UTC
     seconds: float  # the whole bench
@@ -104,6 +106,21 @@ def rows(r: Results) -> list[Row]:
             "0, 0",
             load.non_2xx == 0 and load.socket_errors == 0,
         ),
+        *soak_rows(r.soak),
+    ]
+
+
+def soak_rows(soak: Soak) -> list[Row]:
+    return [
+        Row(
+            f"soak: {soak.clients} clients x {soak.seconds:g} s, requests",
+            f"{soak.requests}",
+        ),
+        Row("  errors", f"{soak.errors}", "0", soak.errors == 0),
+        Row(f"  harmed runs (of {soak.runs})", f"{soak.harmed}", "0", soak.harmed == 0),
+        Row("  request latency p50", f"{soak.p50_ms:.2f} ms"),
+        Row("  request latency p99", f"{soak.p99_ms:.2f} ms"),
+        Row("  server RSS before, after", f"{soak.rss_before_mb:.0f}, {soak.rss_after_mb:.0f} MB"),
     ]
 
 
