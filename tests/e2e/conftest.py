@@ -176,6 +176,23 @@ def postgres_url_for_e2e() -> str:
     return databases.POSTGRES_URL
 
 
+def guards_of(server_pid: int) -> list[int]:
+    """The run guard processes a server started (``ishcd.runner.guard``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server_pid and b"ishcd.runner.guard" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def wait_for_run(client: httpx.Client, run_id: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import LiveServer, needs_curl, wait_for_run
+import pytest
+
+from tests.e2e.conftest import LiveServer, guards_of, needs_curl, wait_for_run
 
 
 def setup_job(server: LiveServer, script: str, name: str = "j") -> None:
@@ -66,7 +69,10 @@ def test_follow_from_an_offset_of_a_finished_run(live_server: LiveServer) -> Non
     assert response.text == "def\n"
 
 
-def test_a_crash_loses_no_run(live_server_factory: object, tmp_path: Path) -> None:
+@pytest.mark.parametrize("guard_killed_too", [False, True], ids=["server", "server-and-guard"])
+def test_a_crash_loses_no_run(
+    live_server_factory: object, tmp_path: Path, guard_killed_too: bool
+) -> None:
     server = live_server_factory(ISHCD_RUNNER_SLOTS="1")  # type: ignore[operator]
     pid_file = tmp_path / "pid"
     setup_job(server, f"echo $$ > {pid_file}; echo working; sleep 300", name="long")
@@ -78,8 +84,15 @@ def test_a_crash_loses_no_run(live_server_factory: object, tmp_path: Path) -> No
         time.sleep(0.05)
     queued_run = start(server, "next")
     script_pid = int(pid_file.read_text())
-    server.kill()
-    assert alive(script_pid)  # the crash left the script running
+    if guard_killed_too:
+        assert server.process is not None
+        for guard in guards_of(server.process.pid):
+            os.kill(guard, signal.SIGKILL)
+        server.kill()
+        assert alive(script_pid)  # nothing was left to end the script...
+    else:
+        server.kill()
+        assert gone_soon(script_pid)  # the run guard ended it with its server
     server.start()
     with server.client() as client:
         lost = wait_for_run(client, long_run)
@@ -89,7 +102,15 @@ def test_a_crash_loses_no_run(live_server_factory: object, tmp_path: Path) -> No
         ran = wait_for_run(client, queued_run)
         assert ran["status"] == "complete"
         assert ran["log"] == "queued-ran\n"
-    assert not alive(script_pid)  # ...and the restarted server cleaned it up
+    assert not alive(script_pid)  # ...but the restarted server cleaned it up
+
+
+def gone_soon(pid: int) -> bool:
+    for _ in range(200):
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def peak_rss_kib(pid: int) -> int:

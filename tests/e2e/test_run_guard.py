@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import LiveServer, wait_for_run
+from tests.e2e.conftest import LiveServer, guards_of, wait_for_run
 
 SLEEP = 3
 
@@ -61,26 +61,10 @@ def test_killing_the_server_kills_its_runs_processes(
 def test_a_clean_stop_leaves_no_guard_behind(live_server: LiveServer, tmp_path: Path) -> None:
     assert live_server.process is not None
     server_pid = live_server.process.pid
-    guards = _guards_of(server_pid)
+    guards = guards_of(server_pid)
     assert len(guards) == 1
     live_server.stop()
     deadline = time.monotonic() + 10
     while Path(f"/proc/{guards[0]}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(f"/proc/{guards[0]}").exists()
-
-
-def _guards_of(server_pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server_pid and b"ishcd.runner.guard" in cmdline:
-            found.append(int(entry.name))
-    return found
