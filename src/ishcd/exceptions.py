@@ -67,3 +67,11 @@ class TooManyRequests(IshError):
 
 class InvalidTransition(Conflict):
     """The run cannot move to that status from its current one."""
+
+
+class Unavailable(IshError):
+    """The database is unavailable; try again shortly."""
+
+    def __init__(self, message: str | None = None, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -23,6 +23,7 @@ from ishcd.db import database, migrate
 from ishcd.engine.local import LocalProtocol
 from ishcd.engine.recovery import Reaper, recover_own_runs
 from ishcd.logstore import LogStore
+from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
 from ishcd.services import passwords, users
@@ -106,7 +107,14 @@ class Server:
             labels = frozenset(self.settings.labels())
             protocol = LocalProtocol(self.db, self.logs, self.runtime, labels)
             boot = uuid.uuid4().hex[:8]
-            self.pool = RunnerPool(protocol, f"{name}:{boot}", self.settings.runner_slots, config)
+            self.pool = RunnerPool(
+                protocol,
+                f"{name}:{boot}",
+                self.settings.runner_slots,
+                config,
+                # Retries after an outage come well inside the window the reaper gives.
+                retry_max_delay=min(resilient.MAX_DELAY, self.settings.runner_lost_after / 4),
+            )
             await self.pool.start()
 
     async def _first_start(self) -> None:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(default=10.0, ge=0)
     default_job_timeout: int = Field(default=3600, gt=0)
     keep_workspaces: bool = False
+    # Seconds the readiness check (GET /v1/health/ready) waits for the database.
+    ready_timeout: float = Field(default=2.0, gt=0)
 
     @field_validator("data_dir")
     @classmethod

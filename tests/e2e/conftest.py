@@ -43,6 +43,7 @@ class LiveServer:
     database_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None  # where the server starts (a relative data dir is taken from here)
+    command: list[str] = field(default_factory=lambda: list(ISHCD))
     process: subprocess.Popen[str] | None = None
     token: str = ""
     password: str = ""
@@ -65,7 +66,7 @@ class LiveServer:
         return env
 
     def start(self, timeout: float = 30) -> None:
-        args = [*ISHCD, "server", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        args = [*self.command, "server", "--port", str(self.port), "--data-dir", str(self.data_dir)]
         self.process = subprocess.Popen(
             args,
             env=self.env,

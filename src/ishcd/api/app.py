@@ -101,6 +101,7 @@ def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
 
 PUBLIC = {
     f"{PREFIX}/health",
+    f"{PREFIX}/health/ready",
     f"{PREFIX}/auth/token",
     f"{PREFIX}/auth/login",
     f"{PREFIX}/invitations/{{token}}",
@@ -136,6 +137,8 @@ def _finish_openapi(app: FastAPI) -> None:
                 if path in PUBLIC:
                     operation["security"] = []
                 _use_error_schema(operation)
+                if path != f"{PREFIX}/health":  # liveness never asks the database
+                    _document_unavailable(operation)
         for name in ("HTTPValidationError", "ValidationError"):
             schema["components"]["schemas"].pop(name, None)
         return schema
@@ -150,6 +153,18 @@ def _use_error_schema(operation: dict[str, Any]) -> None:
         invalid["content"] = {
             "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
         }
+
+
+def _document_unavailable(operation: dict[str, Any]) -> None:
+    """Any route that reads the database answers 503 while it is unavailable."""
+    operation["responses"].setdefault(
+        "503",
+        {
+            "description": errors.DESCRIPTIONS[503],
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        },
+    )
 
 
 def _mount_docs(app: FastAPI) -> None:

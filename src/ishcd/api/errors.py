@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ishcd import exceptions
+from ishcd.api import boundary
 
 STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.BadRequest: 400,
@@ -23,6 +24,7 @@ STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.Conflict: 409,
     exceptions.ValidationFailed: 422,
     exceptions.TooManyRequests: 429,
+    exceptions.Unavailable: 503,
 }
 
 DESCRIPTIONS = {
@@ -33,6 +35,9 @@ DESCRIPTIONS = {
     409: "Conflicts with the current state (e.g. a machine name that is taken)",
     422: "Validation failed; `errors` names each field",
     429: "Too many failed attempts; try again after `Retry-After` seconds",
+    500: "An unexpected error; the server closes the connection after this answer",
+    503: "The database is unavailable; try again after `Retry-After` seconds "
+    "(the server closes the connection after this answer)",
 }
 
 
@@ -85,8 +90,11 @@ def _field(loc: tuple[Any, ...]) -> str:
 async def _ish_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, exceptions.IshError)
     response = error_response(_status_of(exc), exc.message, [e.as_dict() for e in exc.errors])
-    if isinstance(exc, exceptions.TooManyRequests):
+    if isinstance(exc, exceptions.TooManyRequests | exceptions.Unavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, exceptions.Unavailable):
+        # Another server behind the load balancer may answer: let the client reconnect.
+        response.headers["Connection"] = "close"
     return response
 
 
@@ -109,9 +117,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def unexpected_response() -> JSONResponse:
+    """The answer to a bug: no detail, and the connection is closed after it."""
+    response = error_response(500, "internal server error")
+    response.headers["Connection"] = "close"
+    return response
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The server logs the traceback when this handler re-raises.
-    return error_response(500, "internal server error")
+    # Only for errors raised outside ``boundary.ErrorBoundary``, which answers the rest.
+    return unexpected_response()
 
 
 def install(app: FastAPI) -> None:
@@ -119,3 +134,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(boundary.ErrorBoundary, answer=unexpected_response)

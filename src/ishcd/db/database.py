@@ -9,14 +9,18 @@ commits when the block ends and rolls back on an exception. Services take a
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from ishcd import exceptions
 from ishcd.db.query import Query
 
 # A result row: a tuple (SQLite) or an asyncpg Record, in the statement's column order.
 Row = Sequence[Any]
+# Seconds a client is told to wait (``Retry-After``) when the database is unavailable.
+RETRY_AFTER = 5
 
 
 class Connection(abc.ABC):
@@ -58,12 +62,24 @@ class Database(abc.ABC):
 
     dialect: str
     url: str
+    # Wall-clock time this process last found the database unreachable: whoever
+    # judges other processes by what they could write (the reaper) asks it.
+    last_unavailable: float = 0.0
+
+    def unavailable(self, cause: BaseException) -> exceptions.Unavailable:
+        """The error to raise for ``cause``, a lost or refused connection; remembers when."""
+        self.last_unavailable = time.time()
+        return exceptions.Unavailable(retry_after=RETRY_AFTER)
 
     @abc.abstractmethod
     def read(self) -> AbstractAsyncContextManager[Connection]: ...
 
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Run a trivial query; raises ``exceptions.Unavailable`` if the database is not there."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...

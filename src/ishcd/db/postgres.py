@@ -1,7 +1,13 @@
-"""PostgreSQL through an asyncpg pool; the scale-out database."""
+"""PostgreSQL through an asyncpg pool; the scale-out database.
+
+A refused, lost or timed-out connection becomes ``exceptions.Unavailable``
+here, in one place, so the API answers 503 and runners retry; no driver
+message travels further.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +18,19 @@ from ishcd import exceptions
 from ishcd.db.database import Connection, Database, Row
 from ishcd.db.query import Query
 
+# Seconds to wait for a new connection: an unreachable server must fail fast, not hang.
+CONNECT_TIMEOUT = 5.0
+
+# What a refused, cut or overloaded connection raises. TimeoutError is an OSError.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, e.g. the connection does not exist
+    asyncpg.CannotConnectNowError,  # the server is starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
 
 def dsn_from_url(url: str) -> str:
     """asyncpg takes ``postgresql://``; accept SQLAlchemy-style driver suffixes too."""
@@ -21,11 +40,19 @@ def dsn_from_url(url: str) -> str:
     return f"postgresql://{rest}"
 
 
+def _is_lost(exc: BaseException, raw: Any) -> bool:
+    """Whether ``exc`` means the connection is gone (asyncpg says so with InterfaceError)."""
+    if isinstance(exc, CONNECTION_ERRORS):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and raw is not None and raw.is_closed()
+
+
 class PostgresConnection(Connection):
     dialect = "postgresql"
 
-    def __init__(self, raw: Any):
+    def __init__(self, raw: Any, db: PostgresDatabase):
         self.raw = raw
+        self.db = db
 
     async def _call(self, method: str, query: Query, params: dict[str, Any]) -> Any:
         compiled = query.compiled("postgresql")
@@ -33,6 +60,10 @@ class PostgresConnection(Connection):
             return await getattr(self.raw, method)(compiled.sql, *compiled.args(params))
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise exceptions.Conflict(f"conflicts with existing data ({exc})") from exc
+        except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+            if _is_lost(exc, self.raw):
+                raise self.db.unavailable(exc) from exc
+            raise
 
     async def fetch_all(self, query: Query, **params: Any) -> list[Row]:
         records: list[Row] = await self._call("fetch", query, params)
@@ -57,22 +88,66 @@ class PostgresDatabase(Database):
 
     @classmethod
     async def open(cls, url: str, max_size: int = 10) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(dsn_from_url(url), min_size=1, max_size=max_size)
+        # min_size=0: connections are made when needed (and kept while used), so an
+        # outage is seen by the requests that need the database, as a 503, rather
+        # than by a background refill logging a traceback at every attempt.
+        pool = await asyncpg.create_pool(
+            dsn_from_url(url), min_size=0, max_size=max_size, timeout=CONNECT_TIMEOUT
+        )
         return cls(url, pool)
 
     @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """A pooled connection. Only the pool's own calls are mapped here: what the
+        caller's block raises passes through untouched."""
+        try:
+            raw = await self.pool.acquire()
+        except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+            raise self.unavailable(exc) from exc
+        try:
+            yield raw
+        finally:
+            try:
+                await self.pool.release(raw)
+            except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+                # The pool has dropped the broken connection and makes a new one when
+                # needed; whatever the block did is settled (committed or not) already.
+                self.unavailable(exc)  # remembered for the reaper; nothing to raise
+
+    async def _guard(self, raw: Any, step: Any) -> None:
+        try:
+            await step
+        except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+            if _is_lost(exc, raw):
+                raise self.unavailable(exc) from exc
+            raise
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
-        async with self.pool.acquire() as raw:
-            yield PostgresConnection(raw)
+        async with self._connection() as raw:
+            yield PostgresConnection(raw, self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        async with self.pool.acquire() as raw:
-            conn = PostgresConnection(raw)
+        async with self._connection() as raw:
+            conn = PostgresConnection(raw, self)
             conn.pending = []
-            async with raw.transaction():
+            transaction = raw.transaction()
+            await self._guard(raw, transaction.start())
+            try:
                 yield conn
+            except BaseException:
+                conn.pending = None
+                # A lost connection has rolled back already: the block's error is the news.
+                with contextlib.suppress(asyncpg.InterfaceError, *CONNECTION_ERRORS):
+                    await transaction.rollback()
+                raise
+            await self._guard(raw, transaction.commit())
             conn.run_committed()
+
+    async def ping(self) -> None:
+        async with self._connection() as raw:
+            await self._guard(raw, raw.fetchval("SELECT 1"))
 
     async def close(self) -> None:
         await self.pool.close()

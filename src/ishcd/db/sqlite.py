@@ -7,7 +7,10 @@ measures this path at 3,165 requests/s against 1,406 from a thread pool).
 One writer connection, guarded by an asyncio lock, holds every write
 transaction, so two coroutines never interleave inside one; a second
 connection serves reads, which WAL lets run beside a write. Other processes
-(the admin commands) wait on SQLite's own lock through ``busy_timeout``.
+(the admin commands) wait on SQLite's own lock through ``busy_timeout``;
+past it, or when the file cannot be opened or read, the database is
+``exceptions.Unavailable`` (mapped here, in one place), not an error of the
+request.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ from ishcd.db.database import Connection, Database, Row
 from ishcd.db.query import Query
 
 BUSY_TIMEOUT_MS = 10_000
+# Primary result codes that mean "not now" rather than "wrong": busy or locked
+# past the timeout, the file cannot be opened, the disk does not answer.
+_UNAVAILABLE_CODES = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR}
+)
 
 
 def path_from_url(url: str) -> Path:
@@ -33,9 +41,13 @@ def path_from_url(url: str) -> Path:
     return Path(url[len(prefix) :])
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _is_unavailable(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode & 0xFF in _UNAVAILABLE_CODES
+
+
+def _open(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -45,8 +57,9 @@ def _open(path: Path) -> sqlite3.Connection:
 class SQLiteConnection(Connection):
     dialect = "sqlite"
 
-    def __init__(self, raw: sqlite3.Connection):
+    def __init__(self, raw: sqlite3.Connection, db: SQLiteDatabase):
         self.raw = raw
+        self.db = db
 
     def _run(self, query: Query, params: dict[str, Any]) -> sqlite3.Cursor:
         compiled = query.compiled("sqlite")
@@ -54,6 +67,19 @@ class SQLiteConnection(Connection):
             return self.raw.execute(compiled.sql, compiled.args(params))
         except sqlite3.IntegrityError as exc:
             raise exceptions.Conflict(f"conflicts with existing data ({exc})") from exc
+        except sqlite3.OperationalError as exc:
+            if _is_unavailable(exc):
+                raise self.db.unavailable(exc) from exc
+            raise
+
+    def run_plain(self, statement: str) -> None:
+        """A statement with no parameters and no rows wanted: BEGIN, COMMIT, a ping."""
+        try:
+            self.raw.execute(statement)
+        except sqlite3.OperationalError as exc:
+            if _is_unavailable(exc):
+                raise self.db.unavailable(exc) from exc
+            raise
 
     async def fetch_all(self, query: Query, **params: Any) -> list[Row]:
         return self._run(query, params).fetchall()
@@ -88,16 +114,16 @@ class SQLiteDatabase(Database):
 
     def __init__(self, url: str, writer: sqlite3.Connection, reader: sqlite3.Connection):
         self.url = url
-        self._writer = SQLiteConnection(writer)
-        self._reader = SQLiteConnection(reader)
+        self._writer = SQLiteConnection(writer, self)
+        self._reader = SQLiteConnection(reader, self)
         self._reading = _Reading(self._reader)
         self._lock: asyncio.Lock | None = None
 
     @classmethod
-    def open(cls, url: str) -> SQLiteDatabase:
+    def open(cls, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> SQLiteDatabase:
         path = path_from_url(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(url, _open(path), _open(path))
+        return cls(url, _open(path, busy_timeout_ms), _open(path, busy_timeout_ms))
 
     def read(self) -> _Reading:
         return self._reading
@@ -108,16 +134,20 @@ class SQLiteDatabase(Database):
             self._lock = asyncio.Lock()
         async with self._lock:
             conn = self._writer
-            conn.raw.execute("BEGIN IMMEDIATE")
+            conn.run_plain("BEGIN IMMEDIATE")
             conn.pending = []
             try:
                 yield conn
+                conn.run_plain("COMMIT")
             except BaseException:
                 conn.pending = None
-                conn.raw.execute("ROLLBACK")
+                if conn.raw.in_transaction:
+                    conn.raw.execute("ROLLBACK")
                 raise
-            conn.raw.execute("COMMIT")
             conn.run_committed()
+
+    async def ping(self) -> None:
+        self._reader.run_plain("SELECT 1")
 
     async def close(self) -> None:
         self._writer.raw.close()

@@ -3,6 +3,11 @@
 At start, runs held by this server's embedded runner in an earlier life are
 given up at once (that process is gone). After that, a reaper gives up any
 run whose runner has not sent a heartbeat for ``runner_lost_after`` seconds.
+
+Silence is only evidence while the database could take heartbeats: after an
+outage seen by this process, the reaper waits a full ``runner_lost_after``
+before it judges anyone again, so runners that retried through the outage
+have a fair window to be heard. The reaper itself rides the outage out.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import logging
 import time
 
+from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.logstore import LogStore
 from ishcd.services import dispatch
@@ -57,9 +63,12 @@ class Reaper:
         self.runtime = runtime
         self.lost_after = lost_after
         self._task: asyncio.Task[None] | None = None
+        self._unavailable = False
 
     async def reap_once(self) -> list[str]:
         since = time.time() - self.lost_after
+        if self.db.last_unavailable >= since:
+            return []  # heartbeats may have failed to reach the database: not a runner's fault
         async with self.db.read() as conn:
             stale = await dispatch.stale_runs(conn, since)
         why = "its runner stopped sending heartbeats"
@@ -74,8 +83,14 @@ class Reaper:
             await asyncio.sleep(every)
             try:
                 await self.reap_once()
+            except exceptions.Unavailable:
+                if not self._unavailable:
+                    log.warning("reaping lost runs: the database is unavailable; trying again")
+                self._unavailable = True
+                continue
             except Exception:
                 log.exception("reaping lost runs failed; trying again later")
+            self._unavailable = False
 
     async def stop(self) -> None:
         if self._task is not None:

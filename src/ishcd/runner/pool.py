@@ -1,4 +1,9 @@
-"""A runner: N slots, each claiming the oldest queued run and executing it."""
+"""A runner: N slots, each claiming the oldest queued run and executing it.
+
+The slots speak to the server through ``resilient.ResilientProtocol``, so a
+run rides out an outage of the server or its database, and a slot with
+nothing to do waits for the server's return without filling the log.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import asyncio
 import contextlib
 import logging
 
+from ishcd import exceptions
+from ishcd.runner import resilient
 from ishcd.runner.execute import Execution, RunnerConfig
 from ishcd.runner.guard import Guard
 from ishcd.runner.processes import kill_leftovers
@@ -22,8 +29,9 @@ class RunnerPool:
         slots: int,
         config: RunnerConfig,
         claim_wait: float = 1.0,
+        retry_max_delay: float = resilient.MAX_DELAY,
     ):
-        self.protocol = protocol
+        self.protocol = resilient.ResilientProtocol(protocol, max_delay=retry_max_delay)
         self.name = name
         self.slots = slots
         self.config = config
@@ -52,6 +60,8 @@ class RunnerPool:
             if pending:
                 for execution in list(self._executions):
                     execution.abort()
+                # A run that cannot report its end now never will: the next start gives it up.
+                self.protocol.stop_retrying()
                 await asyncio.wait(pending)
         await asyncio.to_thread(self.guard.stop)
 
@@ -67,6 +77,8 @@ class RunnerPool:
                     await execution.run()
                 finally:
                     self._executions.discard(execution)
+            except exceptions.Unavailable:
+                log.warning("runner slot %s stopped retrying: the server is unavailable", runner_id)
             except Exception:
                 log.exception("runner slot %s failed; going on in a second", runner_id)
                 await asyncio.sleep(1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -29,4 +31,10 @@ class UserRef(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+    version: str
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "down"]
     version: str
