@@ -20,6 +20,8 @@ from ishcd.runner.protocol import Assignment, RunnerProtocol
 
 log = logging.getLogger(__name__)
 
+STUCK_SLACK = 5.0  # seconds past the kill grace an aborted run may take to report
+
 
 class RunnerPool:
     def __init__(
@@ -62,7 +64,14 @@ class RunnerPool:
                     execution.abort()
                 # A run that cannot report its end now never will: the next start gives it up.
                 self.protocol.stop_retrying()
-                await asyncio.wait(pending)
+                # Aborting takes a kill grace; a slot stuck past that must not keep the
+                # server from stopping (its run is given up at the next start).
+                _, stuck = await asyncio.wait(pending, timeout=self.config.kill_grace + STUCK_SLACK)
+                for task in stuck:
+                    log.error("a runner slot did not stop; cancelling it")
+                    task.cancel()
+                if stuck:
+                    await asyncio.wait(stuck)
         await asyncio.to_thread(self.guard.stop)
 
     async def _slot(self, runner_id: str) -> None:
