@@ -352,4 +352,5 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", "/v1/invitations/{token}", public(200), an_invitation),
     Operation("POST", "/v1/invitations/{token}", public(201), an_invitation),
     Operation("GET", "/v1/health", public(200)),
+    Operation("GET", "/v1/health/ready", public(200)),
 )

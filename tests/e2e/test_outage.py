@@ -7,6 +7,7 @@ an outage without stopping the database anyone else uses.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,31 @@ def wait_for_log(client: httpx.Client, run_id: str, text: str, timeout: float = 
         time.sleep(0.1)
 
 
+class Follower(threading.Thread):
+    """Follows a run's log live (``?follow=1``) on a connection of its own."""
+
+    def __init__(self, server: LiveServer, run_id: str):
+        super().__init__(daemon=True)
+        self.server = server
+        self.run_id = run_id
+        self.received = b""
+        self.started_streaming = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with (
+                self.server.client() as client,
+                client.stream("GET", f"/v1/runs/{self.run_id}/log?follow=1") as stream,
+            ):
+                assert stream.status_code == 200
+                self.started_streaming.set()
+                for chunk in stream.iter_bytes():
+                    self.received += chunk
+        except BaseException as exc:
+            self.error = exc
+
+
 def assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"].isdigit()
@@ -45,7 +71,7 @@ async def test_running_scripts_ride_out_a_postgresql_outage(
     with proxy_to(target.hostname or "127.0.0.1", target.port or 5432) as proxy:
         server: LiveServer = live_server_factory(
             database_url=through_proxy(empty_postgres_url, proxy.port),
-            ISHCD_RUNNER_SLOTS="2",
+            ISHCD_RUNNER_SLOTS="3",  # one idle slot claims during the outage
             ISHCD_HEARTBEAT_INTERVAL="0.5",
             # Much shorter than the outage: runs are kept only if the reaper knows
             # their heartbeats could not be written.
@@ -68,6 +94,9 @@ async def test_running_scripts_ride_out_a_postgresql_outage(
             }
             for run_id in runs.values():
                 wait_for_log(client, run_id, "before")
+            follower = Follower(server, runs["passes"])
+            follower.start()
+            assert follower.started_streaming.wait(30)
             assert client.get("/v1/health/ready").json()["database"] == "ok"
 
             proxy.cut()
@@ -90,6 +119,9 @@ async def test_running_scripts_ride_out_a_postgresql_outage(
             passed = wait_for_run(client, runs["passes"])
             assert (passed["status"], passed["exit_code"]) == ("complete", 0), passed
             assert passed["log"] == "before\nafter the outage\n"
+            follower.join(30)
+            assert follower.error is None, repr(follower.error)
+            assert follower.received == b"before\nafter the outage\n"
             assert client.get("/v1/health/ready").status_code == 200
     output = "".join(server.output)
     assert "runner failure" not in output

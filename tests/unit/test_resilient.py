@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from pathlib import Path
 
 import pytest
 
 from ishcd import exceptions
+from ishcd.runner.execute import RunnerConfig
+from ishcd.runner.pool import RunnerPool
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 from ishcd.runner.resilient import ResilientProtocol, backoff
 
@@ -147,3 +150,18 @@ def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
     assert halved == pytest.approx([0.1, 0.2, 0.4])
     for delay in itertools.islice(backoff(0.2, 5.0), 50):
         assert 0.1 <= delay <= 5.0
+
+
+async def test_idle_slots_wait_out_an_outage_without_tracebacks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    inner = AwayProtocol(away=10**9)
+    pool = RunnerPool(inner, "r", 2, RunnerConfig(work_dir=tmp_path), retry_max_delay=0.02)
+    pool.protocol.first_delay = 0.001
+    with caplog.at_level(logging.WARNING):
+        await pool.start()
+        while inner.calls.get("claim", 0) < 10:
+            await asyncio.sleep(0.01)
+        await pool.stop(grace=1.0)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert all(r.exc_info is None for r in caplog.records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+from ishcd import exceptions
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Database
 from ishcd.db.runs import RunRecord
@@ -62,8 +63,13 @@ async def follow_log(
                 position += len(chunk)
                 yield chunk
             continue
-        async with db.read() as conn:
-            run = await runs_db.get_run(conn, run_id)
+        try:
+            async with db.read() as conn:
+                run = await runs_db.get_run(conn, run_id)
+        except exceptions.Unavailable:
+            # The log is still written (to files) during an outage: keep following.
+            await wait(news, FOLLOW_POLL)
+            continue
         if run is None:
             return
         if run.status in run_state.FINISHED:
