@@ -55,7 +55,7 @@ class Server:
         self.settings = settings
         self.announce = announce
         self.signals = Signals()
-        self.logs = LogStore(settings.logs_dir)
+        self.logs = LogStore(settings.logs_dir, settings.log_max_bytes)
         self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
         self.vault = Vault(self.keys)
         self.mirrors = Mirrors(settings.data_dir / "mirrors")
