@@ -22,6 +22,7 @@ from ishcd import keys as keys_mod
 from ishcd.db import database, migrate
 from ishcd.engine.local import LocalProtocol
 from ishcd.engine.recovery import Reaper, recover_own_runs
+from ishcd.engine.retention import RetentionSweep
 from ishcd.logstore import LogStore
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
@@ -63,6 +64,7 @@ class Server:
         self.db: database.Database | None = None
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None
+        self.sweeper: RetentionSweep | None = None
         self.first_start: FirstStart | None = None
         self._lock: IO[str] | None = None
 
@@ -96,6 +98,10 @@ class Server:
         await recover_own_runs(self.db, self.logs, self.runtime, f"{name}:")
         self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
         self.reaper.start()
+        self.sweeper = RetentionSweep(
+            self.db, self.logs, self.settings.runs_dir, self.settings.log_retention_days
+        )
+        self.sweeper.start()
         if with_runner and self.settings.runner_slots > 0:
             config = RunnerConfig(
                 work_dir=self.settings.runs_dir,
@@ -131,6 +137,8 @@ class Server:
             await self.pool.stop(self.settings.shutdown_grace)
         if self.reaper is not None:
             await self.reaper.stop()
+        if self.sweeper is not None:
+            await self.sweeper.stop()
         self.logs.close_all()
         if self.db is not None:
             await self.db.close()

@@ -21,6 +21,7 @@ STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.Forbidden: 403,
     exceptions.NotFound: 404,
     exceptions.Conflict: 409,
+    exceptions.Gone: 410,
     exceptions.ValidationFailed: 422,
     exceptions.TooManyRequests: 429,
 }
@@ -31,6 +32,7 @@ DESCRIPTIONS = {
     403: "Visible, but your role does not allow this",
     404: "Not found, or not visible to you",
     409: "Conflicts with the current state (e.g. a machine name that is taken)",
+    410: "Removed for good (e.g. a run's log deleted after its retention); the run stays",
     422: "Validation failed; `errors` names each field",
     429: "Too many failed attempts; try again after `Retry-After` seconds",
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+from ishcd import exceptions
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Database
 from ishcd.db.runs import RunRecord
@@ -22,8 +24,8 @@ def _final_size(logs: LogStore, run: RunRecord) -> int:
 
 
 def inline_log(logs: LogStore, run: RunRecord) -> Inline | None:
-    """The ``log`` of a run response: set once the run has finished."""
-    if run.status not in run_state.FINISHED:
+    """The ``log`` of a run response: set once the run has finished, until it is removed."""
+    if run.status not in run_state.FINISHED or run.log_removed is not None:
         return None
     return logs.inline(run.id, _final_size(logs, run))
 
@@ -36,8 +38,19 @@ class LogSlice:
     complete: bool  # the run has finished: this slice reaches the end of its log
 
 
+def check_log_kept(run: RunRecord) -> None:
+    """Raise ``Gone`` for a run whose log the retention sweep deleted."""
+    if run.log_removed is not None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(run.log_removed))
+        raise exceptions.Gone(
+            f"the log of run {run.id} was deleted on {when}, past its retention; "
+            "the run record stays"
+        )
+
+
 def read_log(logs: LogStore, run: RunRecord, offset: int) -> LogSlice:
     """The log from byte ``offset`` to its current end."""
+    check_log_kept(run)
     finished = run.status in run_state.FINISHED
     end = _final_size(logs, run) if finished else logs.size(run.id)
     start = min(offset, end)

@@ -203,6 +203,7 @@ async def _log(
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
     media = "text/plain; charset=utf-8"
+    logs.check_log_kept(run)
     if follow:
         stream = logs.follow_log(ctx.db, ctx.server.logs, ctx.server.signals, run.id, offset)
         return StreamingResponse(
@@ -223,7 +224,7 @@ async def _log(
 @router.get(
     JOB_RUN + "/log",
     response_class=Response,
-    responses={**LOG_RESPONSES, **responses(401, 404, 422)},
+    responses={**LOG_RESPONSES, **responses(401, 404, 410, 422)},
 )
 async def read_log(
     request: Request,
@@ -241,7 +242,7 @@ async def read_log(
 @router.get(
     "/runs/{run_id}/log",
     response_class=Response,
-    responses={**LOG_RESPONSES, **responses(401, 404, 422)},
+    responses={**LOG_RESPONSES, **responses(401, 404, 410, 422)},
 )
 async def read_log_by_id(
     request: Request,
