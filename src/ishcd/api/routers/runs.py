@@ -19,7 +19,11 @@ reads = APIRouter(tags=["runs"], route_class=PathOnly)
 
 JOB_RUNS = "/projects/{project_ish}/jobs/{job_ish}/runs"
 JOB_RUN = JOB_RUNS + "/{run_id}"
-LOG_DOC = "text/plain: the log from byte `offset`"
+LOG_DOC = (
+    "text/plain: the log from byte `offset`. What can be read is always a prefix of the "
+    "final log: past its cap (ISHCD_LOG_MAX_BYTES), a running run's log shows its first "
+    "half only, and the line of dropped bytes and the tail follow when the run ends"
+)
 LOG_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
         "description": LOG_DOC,
