@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ishcd.db import runs as runs_db
 from tests.api.conftest import Api
 
 CAP = 4096
@@ -78,6 +79,10 @@ async def test_the_stored_log_keeps_head_and_tail_and_never_the_secret(api: Api)
         assert part.content == expected[offset:]
     followed = await api.get(f"/v1/runs/{run['id']}/log", params={"follow": 1, "offset": 7})
     assert followed.content == expected[7:]
+    async with api.server.database.read() as conn:
+        record = await runs_db.get_run(conn, run["id"])
+    assert record is not None
+    assert record.log_size == len(expected)
     stored = b"".join(p.read_bytes() for p in Path(api.server.logs.root).rglob("*") if p.is_file())
     assert SECRET.encode() not in stored
 
