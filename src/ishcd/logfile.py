@@ -63,7 +63,6 @@ class OpenLog:
         self.readable = 0  # bytes of <run>.log readers may see
         self.received = 0  # the runner's offset: every byte sent, kept or not
         self.lost: str | None = None  # why the log stopped storing, if it did
-        self.lost_at = 0  # the runner's offset where it stopped
         self._fd = -1
         self._segments: list[tuple[int, Path]] = []  # (first offset, file), oldest first
         self._segment_fd = -1
@@ -170,16 +169,18 @@ class OpenLog:
 
     def _lose(self, exc: OSError) -> None:
         self.lost = describe_failure(exc, self.path)
-        self.lost_at = self.received
         log.warning("the log %s stops storing: %s", self.path.name, self.lost)
 
     def finish(self) -> int:
         """Write the final log and close its files; its size."""
         try:
+            if self.lost is None and self.in_tail:
+                try:
+                    self._finish_tail()
+                except OSError as exc:  # no room for the tail: the head and a line
+                    self._lose(exc)
             if self.lost is not None:
                 self._finish_lost()
-            elif self.in_tail:
-                self._finish_tail()
         except OSError as exc:
             log.warning("could not finish the log %s: %s", self.path.name, exc)
         finally:
@@ -187,7 +188,7 @@ class OpenLog:
         shutil.rmtree(tail_dir(self.path), ignore_errors=True)
         try:
             return self.path.stat().st_size
-        except FileNotFoundError:
+        except OSError:  # never made: the log is empty
             return 0
 
     def _finish_tail(self) -> None:

@@ -156,3 +156,13 @@ def test_memory_and_disk_stay_bounded_past_the_cap(tmp_path: Path) -> None:
     on_disk = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
     assert on_disk <= cap + cap // 8 + 16
     assert len(_final(store)) < cap + 100
+
+
+def test_a_log_that_cannot_be_written_never_fails_the_appender(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    store = LogStore(blocked, max_bytes=1024)
+    assert store.append(RUN, 0, b"a" * 5000) == 5000  # counted, not stored
+    assert store.append(RUN, 5000, b"b") == 5001
+    assert store.size(RUN) == 0
+    assert store.close(RUN) == 0
