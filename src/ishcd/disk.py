@@ -1,8 +1,8 @@
 """Free disk space: new runs end ``setup_failed`` before a full disk fails them halfway.
 
 A server checks, before it hands out a run, that the devices holding the run
-logs and the embedded runner's workspaces have at least ``min_free`` bytes
-free. Below that, the run ends ``error``/``setup_failed`` at once with a line
+logs, the embedded runner's workspaces and a SQLite database have at least
+``min_free`` bytes free. Below that, the run ends ``error``/``setup_failed`` at once with a line
 saying which device is short, while there is still room to record it.
 """
 

@@ -19,7 +19,7 @@ from typing import IO
 
 from ishcd import exceptions
 from ishcd import keys as keys_mod
-from ishcd.db import database, migrate
+from ishcd.db import database, migrate, sqlite
 from ishcd.disk import DiskGuard
 from ishcd.engine.local import LocalProtocol
 from ishcd.engine.recovery import Reaper, recover_own_runs
@@ -111,10 +111,10 @@ class Server:
                 keep_workspaces=self.settings.keep_workspaces,
             )
             labels = frozenset(self.settings.labels())
-            disk = DiskGuard(
-                {"the run logs": self.settings.logs_dir, "the workspaces": self.settings.runs_dir},
-                self.settings.min_free_bytes,
-            )
+            places = {"the run logs": self.settings.logs_dir, "the workspaces": config.work_dir}
+            if url.startswith("sqlite:"):
+                places["the database"] = sqlite.path_from_url(url).parent
+            disk = DiskGuard(places, self.settings.min_free_bytes)
             protocol = LocalProtocol(self.db, self.logs, self.runtime, labels, disk)
             boot = uuid.uuid4().hex[:8]
             self.pool = RunnerPool(protocol, f"{name}:{boot}", self.settings.runner_slots, config)
