@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from ishcd.signals import Signals, wait
 # A follower re-checks the run this often even without news (another replica
 # may be the one writing).
 FOLLOW_POLL = 1.0
+CHECK_EVERY = 0.25
 
 
 def _final_size(logs: LogStore, run: RunRecord) -> int:
@@ -67,6 +69,7 @@ async def follow_log(
 ) -> AsyncIterator[bytes]:
     """The log from ``offset`` as it is written, until the run has finished."""
     position = offset
+    checked = -CHECK_EVERY
     while True:
         news = signals.run.listen(run_id)
         size = logs.size(run_id)
@@ -75,6 +78,13 @@ async def follow_log(
                 position += len(chunk)
                 yield chunk
             continue
+        # A run past its log cap wakes followers with every append and shows
+        # nothing new: ask the database at most every CHECK_EVERY seconds.
+        later = checked + CHECK_EVERY - time.monotonic()
+        if later > 0:
+            await asyncio.sleep(later)
+            continue
+        checked = time.monotonic()
         async with db.read() as conn:
             run = await runs_db.get_run(conn, run_id)
         if run is None:
