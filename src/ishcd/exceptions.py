@@ -45,6 +45,10 @@ class NotFound(IshError):
     """Not found."""
 
 
+class Gone(IshError):
+    """It existed, and was removed for good (e.g. a log past its retention)."""
+
+
 class Conflict(IshError):
     """The request conflicts with the current state."""
 

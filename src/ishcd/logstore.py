@@ -1,20 +1,21 @@
 """Run logs: append-only files addressed by byte offset.
 
-Appends carry the offset they start at, so a runner that retries an append
-never duplicates output, and a reader can resume anywhere. Nothing holds a
-whole log in memory: reads go by ranges and by chunks.
+Appends carry the runner's offset they start at, so a runner that retries an
+append never duplicates output. Readers address the stored log by its own
+byte offsets and can resume anywhere: what they see is always a prefix of the
+final log, also past the cap (``logfile``: head, dropped-bytes line, tail).
+Nothing holds a whole log in memory: reads go by ranges and by chunks.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from ishcd import exceptions
+from ishcd.logfile import OpenLog, tail_dir
 
 INLINE_LIMIT = 1024 * 1024
 INLINE_PART = INLINE_LIMIT // 2
@@ -28,51 +29,56 @@ class Inline:
 
 
 class LogStore:
-    def __init__(self, root: Path):
+    """Run logs in ``root``, each capped at ``max_bytes`` (0: no cap); see ``logfile``."""
+
+    def __init__(self, root: Path, max_bytes: int = 0):
         self.root = root
-        self._open: dict[str, tuple[BinaryIO, int]] = {}
+        self.max_bytes = max_bytes
+        self._open: dict[str, OpenLog] = {}
 
     def path(self, run_id: str) -> Path:
         return self.root / run_id[:2] / f"{run_id}.log"
 
     def size(self, run_id: str) -> int:
-        handle = self._open.get(run_id)
-        if handle is not None:
-            return handle[1]
+        """How much of the log readers may see: a prefix of the final log."""
+        found = self._open.get(run_id)
+        if found is not None:
+            return found.readable
         try:
             return self.path(run_id).stat().st_size
         except FileNotFoundError:
             return 0
 
-    def append(self, run_id: str, offset: int, data: bytes) -> int:
-        """Write ``data`` at ``offset``; skip what is already there. The new size."""
-        handle, size = self._handle(run_id)
-        if offset > size:
-            raise exceptions.Conflict(f"log append at {offset} leaves a gap after byte {size}")
-        skip = size - offset
-        if skip < len(data):
-            handle.write(data[skip:])
-            handle.flush()
-            size += len(data) - skip
-            self._open[run_id] = (handle, size)
-        return size
+    def received(self, run_id: str) -> int:
+        """The runner's offset: where its next append starts (dropped bytes count)."""
+        return self._handle(run_id).received
 
-    def _handle(self, run_id: str) -> tuple[BinaryIO, int]:
+    def append(self, run_id: str, offset: int, data: bytes) -> int:
+        """Write ``data`` at the runner's ``offset``; skip what is already there.
+
+        Returns the runner's new offset. Past the cap, bytes go to the rolling
+        tail; if the disk is full they are counted and lost (``logfile``).
+        """
+        return self._handle(run_id).append(offset, data)
+
+    def note(self, run_id: str, message: str) -> None:
+        """A line from Ish CD itself at the end of what the runner sent."""
+        self.append(run_id, self.received(run_id), f"\n[ishcd] {message}\n".encode())
+
+    def _handle(self, run_id: str) -> OpenLog:
         found = self._open.get(run_id)
         if found is None:
-            path = self.path(run_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "ab")  # noqa: SIM115 - kept open while the run writes
-            found = self._open[run_id] = (handle, handle.seek(0, os.SEEK_END))
+            found = self._open[run_id] = OpenLog.open(self.path(run_id), self.max_bytes)
         return found
 
     def close(self, run_id: str) -> int:
-        """Stop writing a run's log; its final size."""
+        """Stop writing a run's log: the head, the dropped-bytes line, the tail. Its size."""
         found = self._open.pop(run_id, None)
         if found is None:
-            return self.size(run_id)
-        found[0].close()
-        return found[1]
+            if not tail_dir(self.path(run_id)).exists():
+                return self.size(run_id)
+            found = OpenLog.open(self.path(run_id), self.max_bytes)  # cut off by a crash
+        return found.finish()
 
     def read(self, run_id: str, offset: int, end: int) -> Iterator[bytes]:
         """Bytes ``[offset, end)`` in chunks."""
@@ -109,6 +115,7 @@ class LogStore:
             self.close(run_id)
             with contextlib.suppress(FileNotFoundError):
                 self.path(run_id).unlink()
+            shutil.rmtree(tail_dir(self.path(run_id)), ignore_errors=True)
 
     def close_all(self) -> None:
         for run_id in list(self._open):

@@ -19,9 +19,11 @@ from typing import IO
 
 from ishcd import exceptions
 from ishcd import keys as keys_mod
-from ishcd.db import database, migrate
+from ishcd.db import database, migrate, sqlite
+from ishcd.disk import DiskGuard
 from ishcd.engine.local import LocalProtocol
 from ishcd.engine.recovery import Reaper, recover_own_runs
+from ishcd.engine.retention import RetentionSweep
 from ishcd.logstore import LogStore
 from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
@@ -56,7 +58,7 @@ class Server:
         self.settings = settings
         self.announce = announce
         self.signals = Signals()
-        self.logs = LogStore(settings.logs_dir)
+        self.logs = LogStore(settings.logs_dir, settings.log_max_bytes)
         self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
         self.vault = Vault(self.keys)
         self.mirrors = Mirrors(settings.data_dir / "mirrors")
@@ -64,6 +66,7 @@ class Server:
         self.db: database.Database | None = None
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None
+        self.sweeper: RetentionSweep | None = None
         self.first_start: FirstStart | None = None
         self._lock: IO[str] | None = None
 
@@ -97,6 +100,10 @@ class Server:
         await recover_own_runs(self.db, self.logs, self.runtime, f"{name}:")
         self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
         self.reaper.start()
+        self.sweeper = RetentionSweep(
+            self.db, self.logs, self.settings.runs_dir, self.settings.log_retention_days
+        )
+        self.sweeper.start()
         if with_runner and self.settings.runner_slots > 0:
             config = RunnerConfig(
                 work_dir=self.settings.runs_dir,
@@ -105,7 +112,11 @@ class Server:
                 keep_workspaces=self.settings.keep_workspaces,
             )
             labels = frozenset(self.settings.labels())
-            protocol = LocalProtocol(self.db, self.logs, self.runtime, labels)
+            places = {"the run logs": self.settings.logs_dir, "the workspaces": config.work_dir}
+            if url.startswith("sqlite:"):
+                places["the database"] = sqlite.path_from_url(url).parent
+            disk = DiskGuard(places, self.settings.min_free_bytes)
+            protocol = LocalProtocol(self.db, self.logs, self.runtime, labels, disk)
             boot = uuid.uuid4().hex[:8]
             self.pool = RunnerPool(
                 protocol,
@@ -139,6 +150,8 @@ class Server:
             await self.pool.stop(self.settings.shutdown_grace)
         if self.reaper is not None:
             await self.reaper.stop()
+        if self.sweeper is not None:
+            await self.sweeper.stop()
         self.logs.close_all()
         if self.db is not None:
             await self.db.close()

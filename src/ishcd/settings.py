@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     access_log: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
+    # Guard rails on disk use (docs/configuration.md, "Limits").
+    # A run's stored log: past it, its first and last halves and a line between. 0: no cap.
+    log_max_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+    # Logs and kept workspaces of runs finished longer ago are deleted. 0: kept for ever.
+    log_retention_days: int = Field(default=90, ge=0, le=36500)
+    # Below this many free bytes where logs or workspaces live, new runs end setup_failed.
+    min_free_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+
     # Runner and engine timing, in seconds.
     heartbeat_interval: float = Field(default=5.0, gt=0)
     runner_lost_after: float = Field(default=30.0, gt=0)
@@ -45,6 +53,13 @@ class Settings(BaseSettings):
     keep_workspaces: bool = False
     # Seconds the readiness check (GET /v1/health/ready) waits for the database.
     ready_timeout: float = Field(default=2.0, gt=0)
+
+    @field_validator("log_max_bytes")
+    @classmethod
+    def _sane_cap(cls, value: int) -> int:
+        if 0 < value < 1024:
+            raise ValueError("must be 0 (no cap) or at least 1024 bytes")
+        return value
 
     @field_validator("data_dir")
     @classmethod

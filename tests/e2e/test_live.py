@@ -122,18 +122,27 @@ def peak_rss_kib(pid: int) -> int:
 
 @needs_curl
 def test_a_gigabyte_of_output_does_not_grow_the_server(live_server: LiveServer) -> None:
+    """Through the default 100 MiB cap: 50 MiB of head, the dropped-bytes line, 50 MiB of tail."""
     process = live_server.process
     assert process is not None
     setup_job(live_server, "head -c 1073741824 /dev/zero | tr '\\0' x; echo; echo end")
     run_id = start(live_server)
     before = peak_rss_kib(process.pid)
+    cap = 100 * 1024 * 1024
+    dropped = 1073741824 + 5 - cap
+    line = (
+        f"\n[ishcd] {dropped} bytes of log dropped here (the log passed its cap of {cap} bytes)\n"
+    )
+    stored = cap + len(line)
     with live_server.client() as client:
         run = wait_for_run(client, run_id, timeout=240)
         assert run["status"] == "complete"
         assert run["log_truncated"] is True
         assert run["log"].endswith("x\nend\n")
-        tail = client.get(f"/v1/runs/{run_id}/log", params={"offset": 1073741824 - 3})
+        tail = client.get(f"/v1/runs/{run_id}/log", params={"offset": stored - 8})
         assert tail.text == "xxx\nend\n"
+        middle = client.get(f"/v1/runs/{run_id}/log", params={"offset": cap // 2 - 2})
+        assert middle.content[: 2 + len(line)] == b"xx" + line.encode()
     # The whole log, streamed to curl.
     size = subprocess.run(
         [
@@ -152,7 +161,7 @@ def test_a_gigabyte_of_output_does_not_grow_the_server(live_server: LiveServer) 
         check=True,
         timeout=240,
     ).stdout
-    assert int(size) == 1073741824 + 5
+    assert int(size) == stored
     grown_mib = (peak_rss_kib(process.pid) - before) / 1024
     assert grown_mib < 64, f"server peak memory grew by {grown_mib:.0f} MiB"
     os.sync()

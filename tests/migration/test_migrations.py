@@ -120,3 +120,29 @@ async def test_data_of_the_previous_schema_survives_the_upgrade(empty_url: str) 
     assert member is not None
     assert member.role == "admin"
     assert member.invitation_hash is None
+
+
+async def test_projects_of_0003_get_the_servers_log_retention(empty_url: str) -> None:
+    await migrate.upgrade(empty_url, "0003")
+    db = await database.connect(empty_url)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(
+                Query(
+                    sa.text(
+                        "INSERT INTO projects (id, machine_name, name, created, changed) "
+                        "VALUES ('p1', 'old', 'Old', 1, 1)"
+                    )
+                )
+            )
+    finally:
+        await db.close()
+    await migrate.upgrade(empty_url)
+    db = await database.connect(empty_url)
+    try:
+        async with db.read() as conn:
+            project = await projects_db.get_project(conn, "p1")
+    finally:
+        await db.close()
+    assert project is not None
+    assert project.log_retention_days is None

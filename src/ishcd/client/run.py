@@ -55,6 +55,7 @@ class Run:
     env: dict[str, str]
     log: str | None
     log_truncated: bool
+    log_removed: int | None = None  # when its log was deleted, past its retention
     job: models.JobRef
     project: models.ProjectRef
     created_by: models.UserRef | None
@@ -80,6 +81,7 @@ class Run:
                 env=dict(d["env"]),
                 log=d["log"],
                 log_truncated=bool(d["log_truncated"]),
+                log_removed=models.int_or_none(d.get("log_removed")),
                 job=models.job_ref(d["job"]),
                 project=models.project_ref(d["project"]),
                 created_by=models.user_ref(d["created_by"]),

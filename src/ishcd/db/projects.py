@@ -22,6 +22,7 @@ class ProjectRecord(NamedTuple):
     repository: str | None
     default_branch: str
     pipeline_count: int
+    log_retention_days: int | None  # None: the server's setting
 
 
 class MemberRecord(NamedTuple):

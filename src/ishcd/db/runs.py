@@ -52,6 +52,7 @@ class RunRecord(NamedTuple):
     labels: str  # sorted, comma-joined
     concurrency_group: str | None
     checkout_json: str | None
+    log_removed: float | None  # when the retention sweep deleted its log
     project_machine_name: str
     job_machine_name: str | None  # the stored job's
     job_name: str | None

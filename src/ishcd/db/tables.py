@@ -94,6 +94,8 @@ projects = sa.Table(
     sa.Column("repository", sa.Text, nullable=True),
     sa.Column("default_branch", sa.String(255), nullable=False, server_default="main"),
     sa.Column("pipeline_count", sa.Integer, nullable=False, server_default="0"),
+    # Days its runs' logs and workspaces are kept; NULL: the server's setting.
+    sa.Column("log_retention_days", sa.Integer, nullable=True),
 )
 
 project_members = sa.Table(
@@ -324,11 +326,20 @@ runs = sa.Table(
     sa.Column("labels", sa.String(1000), nullable=False, server_default=""),  # sorted, comma-joined
     sa.Column("concurrency_group", sa.String(200), nullable=True),
     sa.Column("checkout", sa.Text, nullable=True),  # JSON: {repository, revision}
+    # When the retention sweep deleted the log (and workspace); the run record stays.
+    sa.Column("log_removed", sa.Float, nullable=True),
     sa.Index(None, "status", "seq"),
     sa.Index(None, "project_id", "seq"),
     sa.Index(None, "job_id", "seq"),
     sa.Index(None, "job_id", "idempotency_key", unique=True),
     sa.Index(None, "workflow_job_id"),
+    # The retention sweep's range: finished runs that still have their log.
+    sa.Index(
+        "ix_runs_finished_log_kept",
+        "finished",
+        sqlite_where=sa.text("log_removed IS NULL"),
+        postgresql_where=sa.text("log_removed IS NULL"),
+    ),
     # At most one running run per concurrency group of a project, whatever races.
     sa.Index(
         "uq_runs_running_concurrency_group",

@@ -8,6 +8,7 @@ from typing import cast
 
 from ishcd import exceptions
 from ishcd.db.database import Database
+from ishcd.disk import DiskGuard
 from ishcd.logstore import LogStore
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
 from ishcd.services import dispatch, run_state
@@ -19,8 +20,14 @@ _CONTROL = {"continue": Control.CONTINUE, "cancel": Control.CANCEL, "gone": Cont
 
 class LocalProtocol(RunnerProtocol):
     def __init__(
-        self, db: Database, logs: LogStore, runtime: Runtime, labels: frozenset[str] = frozenset()
+        self,
+        db: Database,
+        logs: LogStore,
+        runtime: Runtime,
+        labels: frozenset[str] = frozenset(),
+        disk: DiskGuard | None = None,
     ):
+        self.disk = disk  # checked before each claim: a full disk fails new runs
         self.db = db
         self.logs = logs
         self.runtime = runtime
@@ -31,9 +38,12 @@ class LocalProtocol(RunnerProtocol):
         deadline = time.monotonic() + wait_seconds
         while True:
             work = self.signals.work.listen()
+            unable = self.disk.problem() if self.disk is not None else None
             try:
                 async with self.db.transaction() as conn:
-                    claimed = await dispatch.claim_run(conn, self.runtime, runner_id, self.labels)
+                    claimed = await dispatch.claim_run(
+                        conn, self.runtime, runner_id, self.labels, unable
+                    )
             except exceptions.Conflict:
                 # Another claim took the last free place of a concurrency group first.
                 await asyncio.sleep(0.05)

@@ -39,7 +39,7 @@ async def _give_up(
     async with db.transaction() as conn:
         ended = await dispatch.give_up_runs(conn, runtime, run_ids, silent_since)
     for run_id in ended:
-        logs.append(run_id, logs.size(run_id), f"\n[ishcd] {why}: the run ended\n".encode())
+        logs.note(run_id, f"{why}: the run ended")
         logs.close(run_id)
         runtime.signals.cancel.set(run_id)
     if ended:

@@ -23,18 +23,27 @@ class Claimed:
 
 
 async def claim_run(
-    conn: Connection, runtime: Runtime, runner_id: str, labels: frozenset[str] = frozenset()
+    conn: Connection,
+    runtime: Runtime,
+    runner_id: str,
+    labels: frozenset[str] = frozenset(),
+    unable: str | None = None,
 ) -> Claimed | None:
     """The oldest queued run this runner may take, now ``running``, with its environment.
 
     A run whose secrets cannot be decrypted (the server key changed) ends
-    ``error``/``setup_failed`` here instead of being claimed again forever.
+    ``error``/``setup_failed`` here instead of being claimed again forever;
+    so does every run while the server is ``unable`` to start one (e.g. its
+    disk is full), for that reason.
     """
     run_id = await runs_db.claim_next(conn, runner_id, time.time(), labels)
     if run_id is None:
         return None
     run = await runs_db.get_run(conn, run_id)
     assert run is not None  # claimed inside this very transaction
+    if unable is not None:
+        await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed")
+        return Claimed(run, None, unable)
     try:
         return Claimed(run, await run_env.assemble(conn, runtime.vault, run))
     except ValueError as exc:

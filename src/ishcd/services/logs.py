@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ from ishcd.signals import Signals, wait
 # A follower re-checks the run this often even without news (another replica
 # may be the one writing).
 FOLLOW_POLL = 1.0
+CHECK_EVERY = 0.25
 
 
 def _final_size(logs: LogStore, run: RunRecord) -> int:
@@ -23,8 +26,8 @@ def _final_size(logs: LogStore, run: RunRecord) -> int:
 
 
 def inline_log(logs: LogStore, run: RunRecord) -> Inline | None:
-    """The ``log`` of a run response: set once the run has finished."""
-    if run.status not in run_state.FINISHED:
+    """The ``log`` of a run response: set once the run has finished, until it is removed."""
+    if run.status not in run_state.FINISHED or run.log_removed is not None:
         return None
     return logs.inline(run.id, _final_size(logs, run))
 
@@ -37,8 +40,19 @@ class LogSlice:
     complete: bool  # the run has finished: this slice reaches the end of its log
 
 
+def check_log_kept(run: RunRecord) -> None:
+    """Raise ``Gone`` for a run whose log the retention sweep deleted."""
+    if run.log_removed is not None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(run.log_removed))
+        raise exceptions.Gone(
+            f"the log of run {run.id} was deleted on {when}, past its retention; "
+            "the run record stays"
+        )
+
+
 def read_log(logs: LogStore, run: RunRecord, offset: int) -> LogSlice:
     """The log from byte ``offset`` to its current end."""
+    check_log_kept(run)
     finished = run.status in run_state.FINISHED
     end = _final_size(logs, run) if finished else logs.size(run.id)
     start = min(offset, end)
@@ -55,6 +69,7 @@ async def follow_log(
 ) -> AsyncIterator[bytes]:
     """The log from ``offset`` as it is written, until the run has finished."""
     position = offset
+    checked = -CHECK_EVERY
     while True:
         news = signals.run.listen(run_id)
         size = logs.size(run_id)
@@ -63,6 +78,13 @@ async def follow_log(
                 position += len(chunk)
                 yield chunk
             continue
+        # A run past its log cap wakes followers with every append and shows
+        # nothing new: ask the database at most every CHECK_EVERY seconds.
+        later = checked + CHECK_EVERY - time.monotonic()
+        if later > 0:
+            await asyncio.sleep(later)
+            continue
+        checked = time.monotonic()
         try:
             async with db.read() as conn:
                 run = await runs_db.get_run(conn, run_id)

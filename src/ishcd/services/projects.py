@@ -19,6 +19,16 @@ def _bad_machine_name() -> exceptions.ValidationFailed:
     return exceptions.ValidationFailed.one("machine_name", f"must be {ids.MACHINE_NAME_RULE}")
 
 
+def check_retention(days: int | None, server_days: int) -> None:
+    """A project keeps logs for less time than the server does, never longer."""
+    if days is not None and server_days and days > server_days:
+        raise exceptions.ValidationFailed.one(
+            "log_retention_days",
+            f"must be at most {server_days}, the server's log retention "
+            "(ISHCD_LOG_RETENTION_DAYS), or null to use it",
+        )
+
+
 def check_source(repository: str | None, default_branch: str | None) -> None:
     """A repository is a git URL or a local path; never an option for git."""
     if repository is not None and not source.valid_repository(repository):
@@ -47,10 +57,13 @@ async def create_project(
     description: str | None,
     repository: str | None = None,
     default_branch: str = "main",
+    log_retention_days: int | None = None,
+    server_retention_days: int = 0,
 ) -> ProjectRecord:
     """Create a project; its creator becomes its admin."""
     access.require_account(caller)
     check_source(repository, default_branch)
+    check_retention(log_retention_days, server_retention_days)
     if machine_name is None:
         machine_name = await _free_machine_name(conn, name)
     elif not ids.valid_machine_name(machine_name):
@@ -69,6 +82,7 @@ async def create_project(
         repository=repository,
         default_branch=default_branch,
         pipeline_count=0,
+        log_retention_days=log_retention_days,
     )
     await projects_db.insert_project(conn, project)
     member = MemberRecord(
@@ -104,13 +118,25 @@ async def get_project(conn: Connection, caller: Caller, project_ish: str) -> Pro
 
 
 async def update_project(
-    conn: Connection, caller: Caller, project_ish: str, changes: dict[str, Any]
+    conn: Connection,
+    caller: Caller,
+    project_ish: str,
+    changes: dict[str, Any],
+    server_retention_days: int = 0,
 ) -> ProjectRecord:
-    """Change name, machine name or description (project admins)."""
+    """Change name, machine name, description, source or log retention (project admins)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
-    editable = ("name", "machine_name", "description", "repository", "default_branch")
+    editable = (
+        "name",
+        "machine_name",
+        "description",
+        "repository",
+        "default_branch",
+        "log_retention_days",
+    )
     values = {k: v for k, v in changes.items() if k in editable}
     check_source(values.get("repository"), values.get("default_branch", "main"))
+    check_retention(values.get("log_retention_days"), server_retention_days)
     for required in ("name", "machine_name", "default_branch"):
         if required in values and values[required] is None:
             raise exceptions.ValidationFailed.one(required, "must not be null")

@@ -104,6 +104,7 @@ async def create_run(
         labels="",
         concurrency_group=None,
         checkout_json=None,
+        log_removed=None,
         project_machine_name=project.machine_name,
         job_machine_name=job.machine_name,
         job_name=job.name,

@@ -39,6 +39,8 @@ async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
             description=body.description,
             repository=body.repository,
             default_branch=body.default_branch,
+            log_retention_days=body.log_retention_days,
+            server_retention_days=ctx.server.settings.log_retention_days,
         )
     return ProjectOut.of(project)
 
@@ -57,11 +59,15 @@ async def get_project(request: Request, project_ish: str) -> ProjectOut:
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def update_project(request: Request, project_ish: str, body: ProjectPatch) -> ProjectOut:
-    """Change a project's name, machine name or description."""
+    """Change a project's name, machine name, description, repository or log retention."""
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         project = await projects.update_project(
-            conn, ctx.caller, project_ish, body.model_dump(exclude_unset=True)
+            conn,
+            ctx.caller,
+            project_ish,
+            body.model_dump(exclude_unset=True),
+            ctx.server.settings.log_retention_days,
         )
     return ProjectOut.of(project)
 

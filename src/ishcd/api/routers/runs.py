@@ -19,7 +19,11 @@ reads = APIRouter(tags=["runs"], route_class=PathOnly)
 
 JOB_RUNS = "/projects/{project_ish}/jobs/{job_ish}/runs"
 JOB_RUN = JOB_RUNS + "/{run_id}"
-LOG_DOC = "text/plain: the log from byte `offset`"
+LOG_DOC = (
+    "text/plain: the log from byte `offset`. What can be read is always a prefix of the "
+    "final log: past its cap (ISHCD_LOG_MAX_BYTES), a running run's log shows its first "
+    "half only, and the line of dropped bytes and the tail follow when the run ends"
+)
 LOG_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
         "description": LOG_DOC,
@@ -203,6 +207,7 @@ async def _log(
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
     media = "text/plain; charset=utf-8"
+    logs.check_log_kept(run)
     if follow:
         stream = logs.follow_log(ctx.db, ctx.server.logs, ctx.server.signals, run.id, offset)
         return StreamingResponse(
@@ -223,7 +228,7 @@ async def _log(
 @router.get(
     JOB_RUN + "/log",
     response_class=Response,
-    responses={**LOG_RESPONSES, **responses(401, 404, 422)},
+    responses={**LOG_RESPONSES, **responses(401, 404, 410, 422)},
 )
 async def read_log(
     request: Request,
@@ -241,7 +246,7 @@ async def read_log(
 @router.get(
     "/runs/{run_id}/log",
     response_class=Response,
-    responses={**LOG_RESPONSES, **responses(401, 404, 422)},
+    responses={**LOG_RESPONSES, **responses(401, 404, 410, 422)},
 )
 async def read_log_by_id(
     request: Request,

@@ -18,6 +18,15 @@ MACHINE_NAME_DOC = (
 
 
 REPOSITORY_DOC = "A git URL (https://, ssh://, git@host:path, file://) or a local path"
+RETENTION_DOC = (
+    "Days the logs and kept workspaces of finished runs are kept before the retention "
+    "sweep deletes them (the run records stay); null: the server's ISHCD_LOG_RETENTION_DAYS. "
+    "At most the server's value when it has one."
+)
+
+
+def _retention() -> Any:
+    return Field(default=None, ge=1, le=36500, description=RETENTION_DOC)
 
 
 class ProjectIn(In):
@@ -26,6 +35,7 @@ class ProjectIn(In):
     description: str | None = Field(default=None, max_length=10_000)
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
     default_branch: str = Field(default="main", min_length=1, max_length=255)
+    log_retention_days: int | None = _retention()
 
 
 class ProjectPatch(In):
@@ -34,6 +44,7 @@ class ProjectPatch(In):
     description: str | None = Field(default=None, max_length=10_000)
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
     default_branch: str | None = Field(default=None, min_length=1, max_length=255)
+    log_retention_days: int | None = _retention()
 
 
 class ProjectOut(BaseModel):
@@ -43,6 +54,7 @@ class ProjectOut(BaseModel):
     description: str | None
     repository: str | None
     default_branch: str
+    log_retention_days: int | None = Field(description=RETENTION_DOC)
     created: int
     changed: int
 
@@ -55,6 +67,7 @@ class ProjectOut(BaseModel):
             description=project.description,
             repository=project.repository,
             default_branch=project.default_branch,
+            log_retention_days=project.log_retention_days,
             created=int(project.created),
             changed=int(project.changed),
         )

@@ -48,6 +48,10 @@ class RunOut(BaseModel):
         description="A finished run's log: whole up to 1 MiB, else its first and last 512 KiB"
     )
     log_truncated: bool
+    log_removed: int | None = Field(
+        description="When the log was deleted, past its retention (`log` is then null, "
+        "and reading it answers 410)"
+    )
     job: JobRef = Field(description="The stored job, or the pipeline job (a workflow job) it runs")
     project: ProjectRef
     pipeline: PipelineRefOut | None = Field(description="A pipeline job's run: its pipeline")
@@ -85,6 +89,7 @@ def run_fields(run: RunRecord, inline: Inline | None = None) -> dict[str, Any]:
         "env": run.env,
         "log": None if inline is None else inline.text,
         "log_truncated": False if inline is None else inline.truncated,
+        "log_removed": None if run.log_removed is None else int(run.log_removed),
         "job": {"id": job_id, "machine_name": job_machine_name, "name": job_name},
         "project": {"id": run.project_id, "machine_name": run.project_machine_name},
         "pipeline": origin["pipeline"] if origin else None,
