@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from ishcd import exceptions
+from ishcd.db import failures
 from ishcd.db.database import Connection, Database, Row
 from ishcd.db.query import Query
 
@@ -53,7 +53,22 @@ class SQLiteConnection(Connection):
         try:
             return self.raw.execute(compiled.sql, compiled.args(params))
         except sqlite3.IntegrityError as exc:
-            raise exceptions.Conflict(f"conflicts with existing data ({exc})") from exc
+            if "UNIQUE constraint failed" in str(exc):
+                raise failures.duplicate(exc) from exc
+            raise failures.conflict(exc) from exc
+        except (sqlite3.DataError, OverflowError) as exc:
+            raise failures.unstorable(exc) from exc
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        self.raw.execute("SAVEPOINT ishcd")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK TO ishcd")
+            self.raw.execute("RELEASE ishcd")
+            raise
+        self.raw.execute("RELEASE ishcd")
 
     async def fetch_all(self, query: Query, **params: Any) -> list[Row]:
         return self._run(query, params).fetchall()
