@@ -136,6 +136,9 @@ def _finish_openapi(app: FastAPI) -> None:
             for operation in operations.values():
                 if path in PUBLIC:
                     operation["security"] = []
+                # The request guard answers these to any operation (ishcd.api.guard):
+                # 422 for a NUL in the query, 413 for a body over the limit.
+                operation["responses"].setdefault("422", {})
                 _use_error_schema(operation)
                 if "requestBody" in operation:
                     operation["responses"].setdefault(
