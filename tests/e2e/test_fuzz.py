@@ -12,6 +12,12 @@ and the first admin cannot be disabled or deleted while it is the last site
 admin. Were it locked out anyway, ``still_authenticated`` fails the run rather
 than letting every later request quietly answer 401.
 
+Random path parameters name nothing, so most requests would stop at a 404.
+Each operation with path parameters is fuzzed a second time with them
+pinned to things that exist (a project, a job, a run, a user, an env var, a
+credential made first), so bodies and queries reach the services too. The
+server runs no scripts (``ISHCD_RUNNER_SLOTS=0``): the fuzzer writes jobs.
+
 Seeded (Hypothesis ``derandomize``), so a run is repeatable. The default
 budget takes about a minute on two cores; ``make fuzz`` runs a longer one on
 SQLite and PostgreSQL (``ISHCD_FUZZ_EXAMPLES``, ``ISHCD_FUZZ_DATABASES``).
@@ -35,7 +41,7 @@ from schemathesis.specs.openapi import checks
 
 from tests.e2e.conftest import LiveServer, free_port
 
-EXAMPLES = int(os.environ.get("ISHCD_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("ISHCD_FUZZ_EXAMPLES", "10"))
 DATABASES = os.environ.get("ISHCD_FUZZ_DATABASES", "sqlite").split(",")
 PUBLIC = ("/v1/health", "/v1/auth/", "/v1/invitations/")
 
@@ -62,7 +68,12 @@ def fuzz_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
     if request.param not in DATABASES:
         pytest.skip(f"fuzzing on {request.param} is for make fuzz (ISHCD_FUZZ_DATABASES)")
     url = request.getfixturevalue("empty_postgres_url") if request.param == "postgresql" else None
-    server = LiveServer(data_dir=tmp_path / "data", port=free_port(), database_url=url)
+    server = LiveServer(
+        data_dir=tmp_path / "data",
+        port=free_port(),
+        database_url=url,
+        extra_env={"ISHCD_RUNNER_SLOTS": "0"},
+    )
     server.start()
     try:
         yield server
@@ -70,8 +81,41 @@ def fuzz_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
         server.stop()
 
 
+def make_world(server: LiveServer) -> dict[str, str]:
+    """Things for path parameters to name: {parameter: value}."""
+    with server.client() as client:
+
+        def made(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = client.post(path, json=body)
+            assert response.status_code == 201, response.text
+            return dict(response.json())
+
+        made("/v1/projects", {"name": "ops"})
+        made("/v1/projects/ops/jobs", {"name": "j", "script": "true", "variables": [{"name": "A"}]})
+        run = made("/v1/projects/ops/jobs/j/runs", {"env": {"A": "1"}})
+        made("/v1/users", {"username": "someone"})
+        made("/v1/projects/ops/envvars", {"name": "E", "value": "v"})
+        credential = made("/v1/credentials", {"name": "c", "env": "C", "value": "v"})
+    return {
+        "project_ish": "ops",
+        "job_ish": "j",
+        "run_id": run["id"],
+        "user_ish": "someone",
+        "name": "E",
+        "credential_id": credential["id"],
+    }
+
+
+def pinned(operation: Any, world: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in world.items() if f"{{{name}}}" in operation.path}
+
+
 def fuzz_operation(
-    operation: Any, server: LiveServer, mode: GenerationMode, statuses: Counter[int]
+    operation: Any,
+    server: LiveServer,
+    mode: GenerationMode,
+    statuses: Counter[int],
+    path_parameters: dict[str, str] | None = None,
 ) -> str | None:
     """Fuzz one operation; what it found, or None."""
 
@@ -83,7 +127,7 @@ def fuzz_operation(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case: Any) -> None:
         response = case.call_and_validate(
             base_url=server.url,
@@ -98,7 +142,8 @@ def fuzz_operation(
     except Unsatisfiable:
         return None  # nothing invalid can be made: the operation takes no input
     except (Exception, BaseExceptionGroup) as exc:
-        return f"{operation.label} ({mode.value} data): {describe(exc)}"
+        where = f", path {path_parameters}" if path_parameters else ""
+        return f"{operation.label} ({mode.value} data{where}): {describe(exc)}"
     return None
 
 
@@ -115,13 +160,15 @@ def test_fuzz_every_operation(fuzz_server: LiveServer) -> None:
     url = f"{fuzz_server.url}/v1/swagger.json"
     schema = schemathesis.openapi.from_url(url, wait_for_schema=30)
     operations = [result.ok() for result in schema.get_all_operations()]
+    world = make_world(fuzz_server)
     statuses: Counter[int] = Counter()
-    found = [
-        failure
-        for operation in operations
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-        if (failure := fuzz_operation(operation, fuzz_server, mode, statuses))
-    ]
+    found = []
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            found.append(fuzz_operation(operation, fuzz_server, mode, statuses))
+            if pins := pinned(operation, world):
+                found.append(fuzz_operation(operation, fuzz_server, mode, statuses, pins))
+    found = [failure for failure in found if failure]
     assert len(operations) > 50
     assert not found, f"{len(found)} operations failed:\n\n" + "\n\n".join(found)
     assert statuses[200] + statuses[201] + statuses[204] > len(operations), statuses

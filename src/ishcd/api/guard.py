@@ -2,7 +2,7 @@
 
 A pure ASGI middleware (``BaseHTTPMiddleware`` would cost every request a task
 and a stream): for a request with no body and no NUL in its URL, as when a
-client polls a run, it adds two substring checks and a header scan.
+client polls a run, it adds three cheap checks (path, query, method).
 
 - A body larger than ``max_body_bytes`` is a 413, whether its Content-Length
   says so or, sent chunked, it grows past the limit while it is read ahead.
@@ -21,6 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ishcd.api import errors
 from ishcd.exceptions import FieldError, ValidationFailed
+
+# No route reads a body with these, so one sent is never held (uvicorn stops
+# reading past its buffer and drops the rest): the body checks are skipped.
+BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class BodyTooLarge(Exception):
@@ -42,6 +46,9 @@ class RequestGuard:
         query: bytes = scope["query_string"]
         if b"%00" in query or b"\x00" in query:
             await self._nul_in_query(query)(scope, receive, send)
+            return
+        if scope["method"] in BODILESS:
+            await self.app(scope, receive, send)
             return
         length, chunked = _body_framing(scope)
         if length is not None:
