@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA_DIR ?= ./.ishcd
 
-.PHONY: install run test lint typecheck unit format bench lock clean
+.PHONY: install run test lint typecheck unit fuzz format bench lock clean
 
 install: $(STAMP)
 
@@ -32,6 +32,13 @@ test: lint typecheck
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
+
+# A longer fuzzing session than the suite's: every operation of /v1/swagger.json,
+# on SQLite and (with ISHCD_TEST_POSTGRES_URL set) PostgreSQL.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	ISHCD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ISHCD_FUZZ_DATABASES=sqlite,postgresql \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_fuzz.py
 
 format: install
 	$(BIN)/ruff format src tests bench

@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# An error answer lists at most this many problems, and says how many more there are.
+LISTED = 20
+# ... and shows at most this much of a field's name (which may be a client's key).
+NAME_CHARS = 100
+
+
+def shorten(text: str, limit: int = NAME_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listing(names: list[str]) -> str:
+    """``a, b, c`` for the first ``LISTED`` names, then ``and N more``."""
+    shown = ", ".join(shorten(name) for name in names[:LISTED])
+    more = len(names) - LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -60,6 +76,11 @@ class ValidationFailed(IshError):
     def one(cls, field: str, message: str) -> ValidationFailed:
         return cls(f"{field}: {message}", [FieldError(field, message)])
 
+    @classmethod
+    def many(cls, what: str, errors: list[FieldError]) -> ValidationFailed:
+        """``what: field, field and N more``, listing every error in ``errors``."""
+        return cls(f"{what}: {listing([e.field for e in errors])}", errors)
+
 
 class TooManyRequests(IshError):
     """Too many attempts; try again later."""
@@ -79,3 +100,11 @@ class Unavailable(IshError):
     def __init__(self, message: str | None = None, retry_after: int = 5):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Duplicate(Conflict):
+    """Conflicts with existing data."""
+
+
+class Unstorable(ValidationFailed):
+    """A value is out of range or cannot be stored."""

@@ -29,6 +29,7 @@ from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
 from ishcd.services import passwords, users
+from ishcd.services.limits import Limits
 from ishcd.services.runtime import Runtime
 from ishcd.settings import Settings
 from ishcd.signals import Signals
@@ -56,6 +57,7 @@ class DataDirInUse(RuntimeError):
 class Server:
     def __init__(self, settings: Settings, announce: Callable[[FirstStart], None] | None = None):
         self.settings = settings
+        self.limits = Limits.of(settings)
         self.announce = announce
         self.signals = Signals()
         self.logs = LogStore(settings.logs_dir, settings.log_max_bytes)

@@ -61,6 +61,19 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 (no cap) or at least 1024 bytes")
         return value
 
+    # Limits on what clients send (docs/configuration.md, "Limits").
+    # A request body over this is refused with 413 before it is read or authenticated.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A job's script (422 past it).
+    max_script_bytes: int = Field(default=512 * 1024, ge=1, le=1024 * 1024)
+    # One variable's value: Linux refuses an env string over 128 KiB (MAX_ARG_STRLEN).
+    max_variable_bytes: int = Field(default=64 * 1024, ge=1, le=120 * 1024)
+    # Variables a job may declare.
+    max_variables: int = Field(default=100, ge=1, le=10_000)
+    # Everything a run is given (project env vars, credentials, job defaults, run env):
+    # Linux allows about 2 MiB of arguments and environment together.
+    max_env_bytes: int = Field(default=512 * 1024, ge=1024, le=1536 * 1024)
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

@@ -36,3 +36,18 @@ def test_runner_slots_default_to_the_cpu_count(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("ISHCD_RUNNER_SLOTS", raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 7)
     assert Settings().runner_slots == 7
+
+
+def test_every_limit_is_documented_with_its_default() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    limits = docs.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    names = ("max_body_bytes", "max_script_bytes", "max_variable_bytes", "max_variables")
+    for name in (*names, "max_env_bytes"):
+        default = Settings.model_fields[name].default
+        assert f"| `ISHCD_{name.upper()}` | `{default}`" in limits, name
+
+
+def test_the_services_default_limits_are_the_settings_defaults() -> None:
+    from ishcd.services.limits import Limits
+
+    assert Limits() == Limits.of(Settings())

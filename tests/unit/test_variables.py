@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ishcd.exceptions import ValidationFailed
-from ishcd.services import variables
+from ishcd.services import limits, variables
 
 DECLARED = variables.check_declarations(
     [
@@ -42,7 +42,7 @@ def test_a_required_default_satisfies_required() -> None:
 
 def test_values_are_bounded() -> None:
     with pytest.raises(ValidationFailed):
-        variables.resolve_env(DECLARED, {"TARGET": "x" * (variables.MAX_VALUE_BYTES + 1)})
+        variables.resolve_env(DECLARED, {"TARGET": "x" * (limits.DEFAULT.variable_bytes + 1)})
 
 
 @pytest.mark.parametrize("name", ["ishcd_x", "ISHCD_RUN_ID", "9A", "A B", "", "A" * 129])

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from ishcd import __version__
-from ishcd.api import errors
+from ishcd.api import errors, guard
 from ishcd.api.routers import (
     account,
     audit,
@@ -92,6 +92,7 @@ def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
     )
     app.state.server = the_server
     errors.install(app)
+    app.add_middleware(guard.RequestGuard, max_body_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
     _mount_docs(app)
@@ -136,9 +137,16 @@ def _finish_openapi(app: FastAPI) -> None:
             for operation in operations.values():
                 if path in PUBLIC:
                     operation["security"] = []
+                # The request guard answers these to any operation (ishcd.api.guard):
+                # 422 for a NUL in the query, 413 for a body over the limit.
+                operation["responses"].setdefault("422", {})
                 _use_error_schema(operation)
                 if path != f"{PREFIX}/health":  # liveness never asks the database
                     _document_unavailable(operation)
+                if "requestBody" in operation:
+                    operation["responses"].setdefault(
+                        "413", {"description": errors.DESCRIPTIONS[413], "content": ERROR_CONTENT}
+                    )
         for name in ("HTTPValidationError", "ValidationError"):
             schema["components"]["schemas"].pop(name, None)
         return schema
@@ -146,13 +154,14 @@ def _finish_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+
+
 def _use_error_schema(operation: dict[str, Any]) -> None:
     invalid = operation["responses"].get("422")
     if invalid is not None:
         invalid["description"] = errors.DESCRIPTIONS[422]
-        invalid["content"] = {
-            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
-        }
+        invalid["content"] = ERROR_CONTENT
 
 
 def _document_unavailable(operation: dict[str, Any]) -> None:

@@ -166,8 +166,19 @@ class Page:
         return rows[: self.per_page]
 
 
+# Past this a page number is a 422: far beyond any list, and (page - 1) * per_page
+# always fits the databases' 64-bit integers.
+MAX_PAGE = 1_000_000
+# A 64-bit signed integer: the largest offset or count a database column holds.
+MAX_INT64 = 2**63 - 1
+# A 32-bit signed integer: the largest pipeline number a database column holds.
+MAX_INT32 = 2**31 - 1
+
+
 async def get_page(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+    page: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description=f"Page number, from 1 (at most {MAX_PAGE:,})")
+    ] = 1,
     per_page: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 30,
 ) -> Page:
     return Page(page, per_page)

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ishcd import exceptions
 from ishcd.api import boundary
+from ishcd.api.schemas.common import NUL_ERROR
 
 STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.BadRequest: 400,
@@ -27,6 +28,8 @@ STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.TooManyRequests: 429,
     exceptions.Unavailable: 503,
 }
+# An error message (or one field's) is cut to this many characters.
+MESSAGE_CHARS = 2000
 
 DESCRIPTIONS = {
     400: "Malformed request (e.g. a body that is not JSON)",
@@ -35,7 +38,9 @@ DESCRIPTIONS = {
     404: "Not found, or not visible to you",
     409: "Conflicts with the current state (e.g. a machine name that is taken)",
     410: "Removed for good (e.g. a run's log deleted after its retention); the run stays",
-    422: "Validation failed; `errors` names each field",
+    413: "The request body is larger than the server's limit (`max_body_bytes`)",
+    422: "Validation failed; `errors` names each field (the first 20, and the message says "
+    "how many more)",
     429: "Too many failed attempts; try again after `Retry-After` seconds",
     500: "An unexpected error; the server closes the connection after this answer",
     503: "The database is unavailable; try again after `Retry-After` seconds "
@@ -70,9 +75,19 @@ def _status_of(exc: exceptions.IshError) -> int:
 def error_response(
     status: int, message: str, errors: list[dict[str, str]] | None = None
 ) -> JSONResponse:
+    """An error answer; never larger than ``LISTED`` short errors, whatever was sent."""
     headers = {"WWW-Authenticate": 'Bearer realm="ishcd"'} if status == 401 else None
+    listed = [
+        {
+            "field": exceptions.shorten(e["field"]),
+            "message": exceptions.shorten(e["message"], MESSAGE_CHARS),
+        }
+        for e in (errors or [])[: exceptions.LISTED]
+    ]
     return JSONResponse(
-        {"message": message, "errors": errors or []}, status_code=status, headers=headers
+        {"message": exceptions.shorten(message, MESSAGE_CHARS), "errors": listed},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -87,6 +102,13 @@ def _field(loc: tuple[Any, ...]) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "body"
+
+
+def _field_of(problem: Any) -> str:
+    field = _field(tuple(problem["loc"]))
+    if problem.get("type") == NUL_ERROR:
+        field += problem.get("ctx", {}).get("below", "")
+    return field
 
 
 async def _ish_error(request: Request, exc: Exception) -> JSONResponse:
@@ -105,9 +127,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     problems = exc.errors()
     if any(p.get("type") == "json_invalid" for p in problems):
         return error_response(400, "the request body is not valid JSON")
-    errors = [{"field": _field(tuple(p["loc"])), "message": p["msg"]} for p in problems]
-    names = ", ".join(e["field"] for e in errors)
-    return error_response(422, f"invalid input: {names}", errors)
+    failed = exceptions.ValidationFailed.many(
+        "invalid input",
+        [exceptions.FieldError(_field_of(p), p["msg"]) for p in problems],
+    )
+    return error_response(422, failed.message, [e.as_dict() for e in failed.errors])
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -52,6 +52,10 @@ class Connection(abc.ABC):
     async def execute(self, query: Query, **params: Any) -> int:
         """Run a statement; return how many rows it changed."""
 
+    @abc.abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """Inside a transaction: undo only this block's statements if it raises."""
+
     async def fetch_value(self, query: Query, **params: Any) -> Any:
         row = await self.fetch_one(query, **params)
         return None if row is None else row[0]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
 
-from ishcd import exceptions
+from ishcd.db import failures
 from ishcd.db.database import Connection, Database, Row
 from ishcd.db.query import Query
 
@@ -58,12 +58,21 @@ class PostgresConnection(Connection):
         compiled = query.compiled("postgresql")
         try:
             return await getattr(self.raw, method)(compiled.sql, *compiled.args(params))
+        except asyncpg.UniqueViolationError as exc:
+            raise failures.duplicate(exc) from exc
         except asyncpg.IntegrityConstraintViolationError as exc:
-            raise exceptions.Conflict(f"conflicts with existing data ({exc})") from exc
+            raise failures.conflict(exc) from exc
+        except (asyncpg.DataError, OverflowError) as exc:
+            raise failures.unstorable(exc) from exc
         except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
             if _is_lost(exc, self.raw):
                 raise self.db.unavailable(exc) from exc
             raise
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        # A transaction inside one is a savepoint in asyncpg.
+        transaction: AbstractAsyncContextManager[None] = self.raw.transaction()
+        return transaction
 
     async def fetch_all(self, query: Query, **params: Any) -> list[Row]:
         records: list[Row] = await self._call("fetch", query, params)

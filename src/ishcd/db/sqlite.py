@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from ishcd import exceptions
+from ishcd.db import failures
 from ishcd.db.database import Connection, Database, Row
 from ishcd.db.query import Query
 
@@ -66,7 +66,11 @@ class SQLiteConnection(Connection):
         try:
             return self.raw.execute(compiled.sql, compiled.args(params))
         except sqlite3.IntegrityError as exc:
-            raise exceptions.Conflict(f"conflicts with existing data ({exc})") from exc
+            if "UNIQUE constraint failed" in str(exc):
+                raise failures.duplicate(exc) from exc
+            raise failures.conflict(exc) from exc
+        except (sqlite3.DataError, OverflowError) as exc:
+            raise failures.unstorable(exc) from exc
         except sqlite3.OperationalError as exc:
             if _is_unavailable(exc):
                 raise self.db.unavailable(exc) from exc
@@ -80,6 +84,17 @@ class SQLiteConnection(Connection):
             if _is_unavailable(exc):
                 raise self.db.unavailable(exc) from exc
             raise
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        self.run_plain("SAVEPOINT ishcd")
+        try:
+            yield
+        except BaseException:
+            self.run_plain("ROLLBACK TO ishcd")
+            self.run_plain("RELEASE ishcd")
+            raise
+        self.run_plain("RELEASE ishcd")
 
     async def fetch_all(self, query: Query, **params: Any) -> list[Row]:
         return self._run(query, params).fetchall()

@@ -14,6 +14,8 @@ from ishcd.db import credentials as credentials_db
 from ishcd.db.credentials import CredentialRecord
 from ishcd.db.database import Connection
 from ishcd.services import access, audit, envvars, ids
+from ishcd.services import limits as limits_mod
+from ishcd.services.limits import Limits
 from ishcd.services.principal import Caller
 from ishcd.vault import Vault, hint
 
@@ -26,11 +28,18 @@ async def list_credentials(
 
 
 async def create_credential(
-    conn: Connection, caller: Caller, vault: Vault, *, name: str, env: str, value: str
+    conn: Connection,
+    caller: Caller,
+    vault: Vault,
+    *,
+    name: str,
+    env: str,
+    value: str,
+    limits: Limits = limits_mod.DEFAULT,
 ) -> CredentialRecord:
     access.require_account(caller)
     envvars.check_name(env, field="env")
-    envvars.check_value(value)
+    envvars.check_value(value, limits)
     if await credentials_db.credential_for_env(conn, caller.user_id, env) is not None:
         raise exceptions.Conflict(f"you already have a credential for {env}: delete it first")
     now = time.time()

@@ -13,6 +13,8 @@ from ishcd.db import envvars as envvars_db
 from ishcd.db.database import Connection
 from ishcd.db.envvars import EnvvarRecord
 from ishcd.services import access, audit, ids, variables
+from ishcd.services import limits as limits_mod
+from ishcd.services.limits import Limits
 from ishcd.services.principal import Caller
 from ishcd.vault import Vault, hint
 
@@ -24,13 +26,9 @@ def check_name(name: str, field: str = "name") -> None:
         raise exceptions.ValidationFailed.one(field, f"{variables.RESERVED_PREFIX}* is reserved")
 
 
-def check_value(value: str) -> None:
-    if "\x00" in value:
-        raise exceptions.ValidationFailed.one("value", "must not contain NUL characters")
-    if len(value.encode()) > variables.MAX_VALUE_BYTES:
-        raise exceptions.ValidationFailed.one(
-            "value", f"must be at most {variables.MAX_VALUE_BYTES} bytes"
-        )
+def check_value(value: str, limits: Limits = limits_mod.DEFAULT) -> None:
+    if problem := variables.value_problem(value, limits):
+        raise exceptions.ValidationFailed.one("value", problem)
 
 
 async def list_envvars(
@@ -49,12 +47,18 @@ async def get_envvar(conn: Connection, caller: Caller, project_ish: str, name: s
 
 
 async def set_envvar(
-    conn: Connection, caller: Caller, project_ish: str, vault: Vault, name: str, value: str
+    conn: Connection,
+    caller: Caller,
+    project_ish: str,
+    vault: Vault,
+    name: str,
+    value: str,
+    limits: Limits = limits_mod.DEFAULT,
 ) -> EnvvarRecord:
     """Create the variable, or replace its value (project admins)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
     check_name(name)
-    check_value(value)
+    check_value(value, limits)
     now = time.time()
     before = await envvars_db.get_envvar(conn, project.id, name)
     record = EnvvarRecord(

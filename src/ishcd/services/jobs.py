@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -12,7 +13,9 @@ from ishcd.db.database import Connection
 from ishcd.db.jobs import JobRecord
 from ishcd.db.projects import ProjectRecord
 from ishcd.logstore import LogStore
-from ishcd.services import access, audit, ids, variables
+from ishcd.services import access, audit, ids, names, variables
+from ishcd.services import limits as limits_mod
+from ishcd.services.limits import Limits
 from ishcd.services.principal import Caller
 from ishcd.vault import Vault
 
@@ -40,27 +43,23 @@ async def create_job(
     script: str,
     declared: list[dict[str, Any]],
     timeout: int | None,
+    limits: Limits = limits_mod.DEFAULT,
 ) -> tuple[ProjectRecord, JobRecord]:
     """Create a job in a project (project admins)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
-    declared = seal_variables(vault, variables.check_declarations(declared))
-    if machine_name is None:
-        base = ids.slugify(name, fallback="job")
-        machine_name, n = base, 1
-        while await _machine_name_taken(conn, project, machine_name):
-            n += 1
-            machine_name = ids.with_suffix(base, n)
-    elif not ids.valid_machine_name(machine_name):
-        raise _bad_machine_name()
-    elif await _machine_name_taken(conn, project, machine_name):
-        raise exceptions.Conflict(
-            f"machine_name {machine_name!r} is taken in project {project.machine_name!r}"
-        )
+    limits_mod.check_script(script, limits)
+    declared = seal_variables(vault, variables.check_declarations(declared, limits))
+    taken_message = f"machine_name {machine_name!r} is taken in project {project.machine_name!r}"
+    if machine_name is not None:
+        if not ids.valid_machine_name(machine_name):
+            raise _bad_machine_name()
+        if await _machine_name_taken(conn, project, machine_name):
+            raise exceptions.Conflict(taken_message)
     now = time.time()
     job = JobRecord(
         id=ids.new_id(),
         project_id=project.id,
-        machine_name=machine_name,
+        machine_name="",
         name=name,
         description=description,
         script=script,
@@ -69,7 +68,17 @@ async def create_job(
         created=now,
         changed=now,
     )
-    await jobs_db.insert_job(conn, job)
+
+    async def insert(chosen: str) -> None:
+        await jobs_db.insert_job(conn, job._replace(machine_name=chosen))
+
+    if machine_name is None:
+        base = ids.slugify(name, fallback="job")
+        taken = functools.partial(_machine_name_taken, conn, project)
+        machine_name = await names.insert_named(conn, base, taken, insert)
+    else:
+        await names.insert_as(insert, machine_name, taken_message)
+    job = job._replace(machine_name=machine_name)
     await audit.record(conn, caller, "job.create", project=project, target=_target(job))
     return project, job
 
@@ -128,6 +137,7 @@ async def update_job(
     job_ish: str,
     vault: Vault,
     changes: dict[str, Any],
+    limits: Limits = limits_mod.DEFAULT,
 ) -> tuple[ProjectRecord, JobRecord]:
     """Change a job (project admins); runs already created keep what they had."""
     project, job = await access.job_for(conn, caller, project_ish, job_ish, "admin")
@@ -135,8 +145,10 @@ async def update_job(
     for required in ("name", "machine_name", "script", "variables"):
         if required in values and values[required] is None:
             raise exceptions.ValidationFailed.one(required, "must not be null")
+    if "script" in values:
+        limits_mod.check_script(values["script"], limits)
     if "variables" in values:
-        declared = variables.check_declarations(values["variables"])
+        declared = variables.check_declarations(values["variables"], limits)
         values["variables"] = seal_variables(vault, declared, before=job.variables)
     new_name = values.get("machine_name")
     if new_name is not None and new_name != job.machine_name:
@@ -150,7 +162,12 @@ async def update_job(
             )
     if values:
         values["changed"] = time.time()
-        await jobs_db.update_job(conn, job.id, values)
+        try:
+            await jobs_db.update_job(conn, job.id, values)
+        except exceptions.Duplicate as exc:
+            raise exceptions.Conflict(
+                f"machine_name {new_name!r} is taken in project {project.machine_name!r}"
+            ) from exc
         fields = sorted(set(values) - {"changed"})
         details = {"fields": fields}
         await audit.record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -11,7 +12,7 @@ from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.projects import MemberRecord, ProjectRecord
 from ishcd.logstore import LogStore
-from ishcd.services import access, audit, ids
+from ishcd.services import access, audit, ids, names
 from ishcd.services.principal import Caller
 
 
@@ -39,15 +40,6 @@ def check_source(repository: str | None, default_branch: str | None) -> None:
         raise exceptions.ValidationFailed.one("default_branch", "must be a git branch name")
 
 
-async def _free_machine_name(conn: Connection, name: str) -> str:
-    base = ids.slugify(name, fallback="project")
-    candidate, n = base, 1
-    while await projects_db.machine_name_taken(conn, candidate):
-        n += 1
-        candidate = ids.with_suffix(base, n)
-    return candidate
-
-
 async def create_project(
     conn: Connection,
     caller: Caller,
@@ -64,16 +56,15 @@ async def create_project(
     access.require_account(caller)
     check_source(repository, default_branch)
     check_retention(log_retention_days, server_retention_days)
-    if machine_name is None:
-        machine_name = await _free_machine_name(conn, name)
-    elif not ids.valid_machine_name(machine_name):
-        raise _bad_machine_name()
-    elif await projects_db.machine_name_taken(conn, machine_name):
-        raise exceptions.Conflict(f"machine_name {machine_name!r} is taken")
+    if machine_name is not None:
+        if not ids.valid_machine_name(machine_name):
+            raise _bad_machine_name()
+        if await projects_db.machine_name_taken(conn, machine_name):
+            raise exceptions.Conflict(f"machine_name {machine_name!r} is taken")
     now = time.time()
     project = ProjectRecord(
         id=ids.new_id(),
-        machine_name=machine_name,
+        machine_name="",
         name=name,
         description=description,
         created_by=caller.user_id,
@@ -84,7 +75,17 @@ async def create_project(
         pipeline_count=0,
         log_retention_days=log_retention_days,
     )
-    await projects_db.insert_project(conn, project)
+
+    async def insert(chosen: str) -> None:
+        await projects_db.insert_project(conn, project._replace(machine_name=chosen))
+
+    if machine_name is None:
+        base = ids.slugify(name, fallback="project")
+        taken = functools.partial(projects_db.machine_name_taken, conn)
+        machine_name = await names.insert_named(conn, base, taken, insert)
+    else:
+        await names.insert_as(insert, machine_name, f"machine_name {machine_name!r} is taken")
+    project = project._replace(machine_name=machine_name)
     member = MemberRecord(
         id=ids.new_id(),
         project_id=project.id,
@@ -148,7 +149,10 @@ async def update_project(
             raise exceptions.Conflict(f"machine_name {new_name!r} is taken")
     if values:
         values["changed"] = time.time()
-        await projects_db.update_project(conn, project.id, values)
+        try:
+            await projects_db.update_project(conn, project.id, values)
+        except exceptions.Duplicate as exc:
+            raise exceptions.Conflict(f"machine_name {new_name!r} is taken") from exc
         details = {"fields": sorted(set(values) - {"changed"})}
         await audit.record(
             conn,

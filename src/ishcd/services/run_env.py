@@ -40,17 +40,38 @@ def unseal(vault: Vault, sealed: str) -> tuple[dict[str, str], list[str]]:
     return data["env"], data["secret"]
 
 
-async def assemble(conn: Connection, vault: Vault, run: RunRecord) -> RunEnv:
-    """Everything a claimed run's script gets, decrypted, and its secret values."""
+async def _shared(
+    conn: Connection, vault: Vault, project_id: str, credentials_of: str | None
+) -> RunEnv:
+    """The project's env vars and the credentials of ``credentials_of``, decrypted."""
     env: dict[str, str] = {}
     secrets: list[str] = []
-    for envvar in await envvars_db.all_envvars(conn, run.project_id):
+    for envvar in await envvars_db.all_envvars(conn, project_id):
         env[envvar.name] = value = vault.decrypt(envvar.value_encrypted)
         secrets.append(value)
-    if run.credentials_of is not None:
-        for credential in await credentials_db.all_credentials(conn, run.credentials_of):
+    if credentials_of is not None:
+        for credential in await credentials_db.all_credentials(conn, credentials_of):
             env[credential.env] = value = vault.decrypt(credential.value_encrypted)
             secrets.append(value)
+    return RunEnv(env, secrets)
+
+
+async def gather(
+    conn: Connection,
+    vault: Vault,
+    project_id: str,
+    credentials_of: str | None,
+    own: dict[str, str],
+) -> dict[str, str]:
+    """The variables a run would be given: shared ones overlaid with its ``own``."""
+    shared = await _shared(conn, vault, project_id, credentials_of)
+    return {**shared.env, **own}
+
+
+async def assemble(conn: Connection, vault: Vault, run: RunRecord) -> RunEnv:
+    """Everything a claimed run's script gets, decrypted, and its secret values."""
+    shared = await _shared(conn, vault, run.project_id, run.credentials_of)
+    env, secrets = shared.env, shared.secrets
     own, secret_names = unseal(vault, run.resolved_env_json)
     env.update(own)
     secrets.extend(own[name] for name in secret_names if name in own)

@@ -12,6 +12,8 @@ from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import NewRun, RunRecord
 from ishcd.services import access, audit, ids, jobs, run_end, run_env, run_state, variables
+from ishcd.services import limits as limits_mod
+from ishcd.services.limits import Limits
 from ishcd.services.principal import Caller
 from ishcd.services.runtime import Runtime
 from ishcd.signals import Signals
@@ -40,6 +42,7 @@ async def create_run(
     default_timeout: int,
     signals: Signals,
     vault: Vault,
+    limits: Limits = limits_mod.DEFAULT,
 ) -> Created:
     """Queue a run of a job with ``env`` (callers with write access)."""
     project, job = await access.job_for(conn, caller, project_ish, job_ish, "write")
@@ -52,7 +55,10 @@ async def create_run(
                     "Idempotency-Key", "was already used for a run with a different env"
                 )
             return Created(earlier, replayed=True)
-    resolved = variables.resolve_env(jobs.open_variables(vault, job.variables), env)
+    resolved = variables.resolve_env(jobs.open_variables(vault, job.variables), env, limits)
+    credentials_of = None if caller.is_project_token else caller.user_id
+    given = await run_env.gather(conn, vault, project.id, credentials_of, resolved)
+    limits_mod.check_env(given, limits, "env", "the run's environment (env vars, credentials, env)")
     secret = variables.secret_names(job.variables)
     shown = variables.masked({k: v for k, v in env.items() if isinstance(v, str)}, secret)
     new = NewRun(
@@ -66,7 +72,7 @@ async def create_run(
         timeout=job.timeout or default_timeout,
         created_by=caller.user_id,
         # A project token acts for the project: its runs get no account's credentials.
-        credentials_of=None if caller.is_project_token else caller.user_id,
+        credentials_of=credentials_of,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created=time.time(),

@@ -13,25 +13,32 @@ from collections.abc import Mapping
 from typing import Any
 
 from ishcd.exceptions import FieldError, ValidationFailed
+from ishcd.services import limits as limits_mod
+from ishcd.services.limits import Limits
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RESERVED_PREFIX = "ISHCD_"
-MAX_VALUE_BYTES = 128 * 1024
 MASK = "***"
 
 
-def _value_problem(value: object) -> str | None:
+def value_problem(value: object, limits: Limits = limits_mod.DEFAULT) -> str | None:
     if not isinstance(value, str):
         return "must be a string"
     if "\x00" in value:
         return "must not contain NUL characters"
-    if len(value.encode()) > MAX_VALUE_BYTES:
-        return f"must be at most {MAX_VALUE_BYTES} bytes"
+    if len(value.encode()) > limits.variable_bytes:
+        return f"must be at most {limits.variable_bytes} bytes"
     return None
 
 
-def check_declarations(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def check_declarations(
+    declared: list[dict[str, Any]], limits: Limits = limits_mod.DEFAULT
+) -> list[dict[str, Any]]:
     """Normalize a job's variable declarations, or raise naming each bad one."""
+    if len(declared) > limits.variables:
+        raise ValidationFailed.one(
+            "variables", f"declares {len(declared)}; the limit is {limits.variables} variables"
+        )
     errors: list[FieldError] = []
     seen: set[str] = set()
     normalized = []
@@ -47,7 +54,7 @@ def check_declarations(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
             errors.append(FieldError(f"{path}.name", f"{name} is declared twice"))
         seen.add(name)
         default = item.get("default")
-        if default is not None and (problem := _value_problem(default)):
+        if default is not None and (problem := value_problem(default, limits)):
             errors.append(FieldError(f"{path}.default", problem))
         normalized.append(
             {
@@ -59,18 +66,28 @@ def check_declarations(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     if errors:
-        raise ValidationFailed(errors[0].field + ": " + errors[0].message, errors)
+        raise ValidationFailed.many("invalid variables", errors)
+    defaults = {
+        str(item["name"]): item["default"]
+        for item in normalized
+        if isinstance(item["default"], str)
+    }
+    limits_mod.check_env(defaults, limits, "variables", "the defaults together")
     return normalized
 
 
-def resolve_env(declared: list[dict[str, Any]], env: Mapping[str, object]) -> dict[str, str]:
+def resolve_env(
+    declared: list[dict[str, Any]],
+    env: Mapping[str, object],
+    limits: Limits = limits_mod.DEFAULT,
+) -> dict[str, str]:
     """The variables a run gets: declared defaults overlaid with ``env``."""
     by_name = {item["name"]: item for item in declared}
     errors: list[FieldError] = []
     for name, value in env.items():
         if name not in by_name:
             errors.append(FieldError(f"env.{name}", f"{name} is not a variable of this job"))
-        elif problem := _value_problem(value):
+        elif problem := value_problem(value, limits):
             errors.append(FieldError(f"env.{name}", problem))
     resolved: dict[str, str] = {}
     for item in declared:
@@ -86,8 +103,7 @@ def resolve_env(declared: list[dict[str, Any]], env: Mapping[str, object]) -> di
             elif not any(e.field == f"env.{name}" for e in errors):
                 errors.append(FieldError(f"env.{name}", f"{name} is required"))
     if errors:
-        names = ", ".join(e.field for e in errors)
-        raise ValidationFailed(f"invalid env: {names}", errors)
+        raise ValidationFailed.many("invalid env", errors)
     return resolved
 
 

@@ -100,7 +100,13 @@ async def create_credential(request: Request, body: CredentialIn) -> CredentialO
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         record = await credentials.create_credential(
-            conn, ctx.caller, ctx.server.vault, name=body.name, env=body.env, value=body.value
+            conn,
+            ctx.caller,
+            ctx.server.vault,
+            name=body.name,
+            env=body.env,
+            value=body.value,
+            limits=ctx.server.limits,
         )
     return CredentialOut.of(record)
 

@@ -36,7 +36,13 @@ async def set_envvar(request: Request, project_ish: str, body: EnvvarIn) -> Envv
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         record = await envvars.set_envvar(
-            conn, ctx.caller, project_ish, ctx.server.vault, body.name, body.value
+            conn,
+            ctx.caller,
+            project_ish,
+            ctx.server.vault,
+            body.name,
+            body.value,
+            ctx.server.limits,
         )
     return EnvvarOut.of(record)
 

@@ -49,6 +49,7 @@ async def create_job(request: Request, project_ish: str, body: JobIn) -> JobOut:
             script=body.script,
             declared=[v.model_dump() for v in body.variables],
             timeout=body.timeout,
+            limits=ctx.server.limits,
         )
     return JobOut.of(job, project)
 
@@ -75,7 +76,7 @@ async def update_job(request: Request, project_ish: str, job_ish: str, body: Job
     changes = body.model_dump(exclude_unset=True)
     async with ctx.db.transaction() as conn:
         project, job = await jobs.update_job(
-            conn, ctx.caller, project_ish, job_ish, ctx.server.vault, changes
+            conn, ctx.caller, project_ish, job_ish, ctx.server.vault, changes, ctx.server.limits
         )
     return JobOut.of(job, project)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from ishcd.api.deps import Authenticated, PageDep, context
+from ishcd.api.deps import MAX_INT32, Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.pipelines import (
     PipelineConfigOut,
@@ -99,7 +99,11 @@ async def list_pipelines(
     response_model=PipelineOut,
     responses=responses(401, 404, 422),
 )
-async def get_pipeline_by_number(request: Request, project_ish: str, number: int) -> PipelineOut:
+async def get_pipeline_by_number(
+    request: Request,
+    project_ish: str,
+    number: Annotated[int, Path(ge=1, le=MAX_INT32, description="The pipeline's number")],
+) -> PipelineOut:
     """Read a project's pipeline by its number."""
     ctx = context(request)
     async with ctx.db.read() as conn:

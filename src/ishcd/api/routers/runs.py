@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ishcd.api.deps import Authenticated, Context, PageDep, PathOnly, context
+from ishcd.api.deps import MAX_INT64, Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runs import RunIn, RunOut, run_json
 from ishcd.services import logs, runs
@@ -41,7 +41,7 @@ LOG_RESPONSES: dict[int | str, dict[str, object]] = {
     }
 }
 
-OffsetQuery = Annotated[int, Query(ge=0, description="Byte offset to read from")]
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_INT64, description="Byte offset to read from")]
 FollowQuery = Annotated[
     bool, Query(description="Stream the log as it is written, until the run ends")
 ]
@@ -90,6 +90,7 @@ async def create_run(
             default_timeout=ctx.server.settings.default_job_timeout,
             signals=ctx.server.signals,
             vault=ctx.server.vault,
+            limits=ctx.server.limits,
         )
     answer = run_json(created.run, status_code=201)
     if created.replayed:
