@@ -27,13 +27,29 @@ async def empty_postgres_url(
     postgres_templates: databases.PostgresTemplates,
 ) -> AsyncIterator[str]:
     """A PostgreSQL database of this test's own with nothing in it (skipped without one)."""
+    async for url in _own_postgres(postgres_templates, migrated=False):
+        yield url
+
+
+@pytest.fixture
+async def postgres_url(
+    postgres_templates: databases.PostgresTemplates,
+) -> AsyncIterator[str]:
+    """A migrated PostgreSQL database of this test's own (skipped without one)."""
+    async for url in _own_postgres(postgres_templates, migrated=True):
+        yield url
+
+
+async def _own_postgres(
+    templates: databases.PostgresTemplates, *, migrated: bool
+) -> AsyncIterator[str]:
     if databases.POSTGRES_URL is None:
         pytest.skip(databases.SKIP_POSTGRES)
-    url = await postgres_templates.empty()
+    url = await (templates.clone() if migrated else templates.empty())
     try:
         yield url
     finally:
-        await postgres_templates.drop(url)
+        await templates.drop(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

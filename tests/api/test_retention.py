@@ -38,6 +38,14 @@ async def finished_days_ago(api: Api, project: str, days: float) -> dict[str, An
     return run
 
 
+async def ops_and_brief(api: Api, script: str) -> None:
+    """Project ops keeps the server's 10 days, project brief 2; each has a job ``j``."""
+    await api.project("Ops")
+    await api.project("Brief", log_retention_days=2)
+    for project in ("ops", "brief"):
+        await api.job(project, script, name="j")
+
+
 async def test_a_project_sets_its_own_retention(api: Api) -> None:
     project = await api.project("Ops")
     assert project["log_retention_days"] is None
@@ -60,10 +68,7 @@ async def test_a_project_sets_its_own_retention(api: Api) -> None:
 
 
 async def test_the_sweep_deletes_old_logs_and_workspaces_and_keeps_the_runs(api: Api) -> None:
-    await api.project("Ops")
-    await api.project("Brief", log_retention_days=2)
-    for project in ("ops", "brief"):
-        await api.job(project, "echo output of $ISHCD_PROJECT; touch made-here", name="j")
+    await ops_and_brief(api, "echo output of $ISHCD_PROJECT; touch made-here")
     old = await finished_days_ago(api, "ops", 11)
     recent = await finished_days_ago(api, "ops", 9)
     brief_old = await finished_days_ago(api, "brief", 3)
@@ -105,10 +110,7 @@ async def test_the_sweep_deletes_old_logs_and_workspaces_and_keeps_the_runs(api:
 async def test_a_server_retention_of_0_keeps_logs_unless_a_project_says(api: Api) -> None:
     assert api.server.sweeper is not None
     api.server.sweeper.server_days = 0
-    await api.project("Ops")
-    await api.project("Brief", log_retention_days=2)
-    for project in ("ops", "brief"):
-        await api.job(project, "echo hi", name="j")
+    await ops_and_brief(api, "echo hi")
     ancient = await finished_days_ago(api, "ops", 10_000)
     brief_old = await finished_days_ago(api, "brief", 3)
     assert await api.server.sweeper.sweep_once() == [brief_old["id"]]

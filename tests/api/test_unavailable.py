@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,17 +41,6 @@ async def test_a_locked_sqlite_database_is_unavailable_for_writes(
     finally:
         other.close()
         await db.close()
-
-
-@pytest.fixture
-async def postgres_url(postgres_templates: databases.PostgresTemplates) -> AsyncIterator[str]:
-    if databases.POSTGRES_URL is None:
-        pytest.skip(databases.SKIP_POSTGRES)
-    url = await postgres_templates.clone()
-    try:
-        yield url
-    finally:
-        await postgres_templates.drop(url)
 
 
 async def test_postgresql_refused_or_cut_is_unavailable_and_comes_back(postgres_url: str) -> None:

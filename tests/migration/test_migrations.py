@@ -76,6 +76,14 @@ async def test_upgrade_is_idempotent_and_reversible(empty_url: str) -> None:
     assert await schema_diff(empty_url) == []
 
 
+_OLD_PROJECT = Query(
+    sa.text(
+        "INSERT INTO projects (id, machine_name, name, created, changed) "
+        "VALUES ('p1', 'old', 'Old', 1, 1)"
+    )
+)
+
+
 async def test_data_of_the_previous_schema_survives_the_upgrade(empty_url: str) -> None:
     await migrate.upgrade(empty_url, "0001")
     db = await database.connect(empty_url)
@@ -89,14 +97,7 @@ async def test_data_of_the_previous_schema_survives_the_upgrade(empty_url: str) 
                     )
                 )
             )
-            await conn.execute(
-                Query(
-                    sa.text(
-                        "INSERT INTO projects (id, machine_name, name, created, changed) "
-                        "VALUES ('p1', 'old', 'Old', 1, 1)"
-                    )
-                )
-            )
+            await conn.execute(_OLD_PROJECT)
             await conn.execute(
                 Query(
                     sa.text(
@@ -127,14 +128,7 @@ async def test_projects_of_0003_get_the_servers_log_retention(empty_url: str) ->
     db = await database.connect(empty_url)
     try:
         async with db.transaction() as conn:
-            await conn.execute(
-                Query(
-                    sa.text(
-                        "INSERT INTO projects (id, machine_name, name, created, changed) "
-                        "VALUES ('p1', 'old', 'Old', 1, 1)"
-                    )
-                )
-            )
+            await conn.execute(_OLD_PROJECT)
     finally:
         await db.close()
     await migrate.upgrade(empty_url)
