@@ -2,13 +2,19 @@
 
 Each client, on a keep-alive connection of its own, creates a run of the
 ``true`` job and reads it back, again and again, for the whole duration.
-Every request's round trip is timed; a request that fails (a status other
-than the one expected, or a broken connection, after which the client opens
-another) counts as an error. When the time is up the bench waits for every
-run it created to finish, then counts the harmed ones: runs that did not end
-``complete``. The server's resident memory is read before and after. A
-correct server answers with 0 errors and 0 harmed runs; the latencies and
-the memory are the figures.
+A client keeps at most ``PENDING`` of its runs unfinished: with that many,
+it reads its oldest one (every ``POLL`` seconds) until it has finished
+before it creates another, as a script waiting for its runs does. So the
+queue stays bounded (32 x 4 runs) however fast or slow the machine is, and
+the soak measures a server under steady load, not a backlog it would take
+minutes to drain. Every request's round trip is timed; a request that fails
+(a status other than the one expected, or a broken connection, after which
+the client opens another) counts as an error. When the time is up the bench
+waits for every run it created to finish (giving up only when none has
+finished for ``STALL`` seconds), then counts the harmed ones: runs that did
+not end ``complete``. The server's resident memory is read before and
+after. A correct server answers with 0 errors and 0 harmed runs; the
+latencies and the memory are the figures.
 """
 
 from __future__ import annotations
@@ -16,14 +22,19 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import api, wire
 from bench.exceptions import BenchError
 
+FINISHED = {"complete", "error"}
 CLIENTS = 32
 DURATION = 60.0
+PENDING = 4
+POLL = 0.05
+STALL = 60.0
 
 
 @dataclass(frozen=True)
@@ -61,17 +72,23 @@ class _Tally:
 
 async def _client(base_url: str, token: str, until: float, tally: _Tally) -> None:
     conn: wire.Connection | None = None
+    pending: deque[str] = deque()
     while time.monotonic() < until:
         try:
             if conn is None:
                 conn = await api.connect(base_url, token)
+            if len(pending) >= PENDING:
+                if await _read(conn, pending[0], tally) in FINISHED:
+                    pending.popleft()
+                else:
+                    await asyncio.sleep(POLL)
+                continue
             began = time.perf_counter()
             run_id = await api.submit(conn)
             tally.timings.append(time.perf_counter() - began)
             tally.runs.append(run_id)
-            began = time.perf_counter()
-            await api.get_run(conn, run_id)
-            tally.timings.append(time.perf_counter() - began)
+            pending.append(run_id)
+            await _read(conn, run_id, tally)
         except (BenchError, OSError, asyncio.IncompleteReadError):
             tally.errors += 1
             if conn is not None:
@@ -81,11 +98,27 @@ async def _client(base_url: str, token: str, until: float, tally: _Tally) -> Non
         await conn.close()
 
 
+async def _read(conn: wire.Connection, run_id: str, tally: _Tally) -> str:
+    began = time.perf_counter()
+    run = await api.get_run(conn, run_id)
+    tally.timings.append(time.perf_counter() - began)
+    status: str = run["status"]
+    return status
+
+
 async def _harmed(base_url: str, token: str, runs: list[str]) -> int:
     async with await api.connect(base_url, token) as conn:
-        deadline = time.monotonic() + 300
-        while await api.run_ids(conn, "queued", False) | await api.run_ids(conn, "running", False):
-            if time.monotonic() > deadline:
+        left = -1
+        progress = time.monotonic()
+        while True:
+            unfinished = len(await api.run_ids(conn, "queued", False)) + len(
+                await api.run_ids(conn, "running", False)
+            )
+            if unfinished == 0:
+                break
+            if unfinished != left:
+                left, progress = unfinished, time.monotonic()
+            elif time.monotonic() - progress > STALL:
                 break
             await asyncio.sleep(0.2)
         complete = await api.run_ids(conn, "complete")

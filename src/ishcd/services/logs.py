@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 from ishcd import exceptions
@@ -18,7 +18,38 @@ from ishcd.signals import Signals, wait
 # A follower re-checks the run this often even without news (another replica
 # may be the one writing).
 FOLLOW_POLL = 1.0
-CHECK_EVERY = 0.25
+# A run past its log cap wakes its followers with every append and shows them
+# nothing new: each follower asks the database at most CHECKS_PER_SECOND times
+# a second, after a burst of CHECK_BURST (so the wake-up of a run's end, right
+# after the first check, is answered at once).
+CHECKS_PER_SECOND = 4.0
+CHECK_BURST = 3.0
+
+
+class CheckBudget:
+    """A token bucket: how long to wait before the next database check."""
+
+    def __init__(
+        self,
+        rate: float = CHECKS_PER_SECOND,
+        burst: float = CHECK_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = burst
+        self.at = clock()
+
+    def delay(self) -> float:
+        """0 and one check spent when one is left; else the seconds until one is."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
 
 
 def _final_size(logs: LogStore, run: RunRecord) -> int:
@@ -69,7 +100,7 @@ async def follow_log(
 ) -> AsyncIterator[bytes]:
     """The log from ``offset`` as it is written, until the run has finished."""
     position = offset
-    checked = -CHECK_EVERY
+    budget = CheckBudget()
     while True:
         news = signals.run.listen(run_id)
         size = logs.size(run_id)
@@ -78,13 +109,10 @@ async def follow_log(
                 position += len(chunk)
                 yield chunk
             continue
-        # A run past its log cap wakes followers with every append and shows
-        # nothing new: ask the database at most every CHECK_EVERY seconds.
-        later = checked + CHECK_EVERY - time.monotonic()
+        later = budget.delay()
         if later > 0:
             await asyncio.sleep(later)
             continue
-        checked = time.monotonic()
         try:
             async with db.read() as conn:
                 run = await runs_db.get_run(conn, run_id)
