@@ -64,7 +64,13 @@ class Server:
         self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
         self.vault = Vault(self.keys)
         self.mirrors = Mirrors(settings.data_dir / "mirrors")
-        self.runtime = Runtime(self.vault, self.signals, self.mirrors, settings.default_job_timeout)
+        self.runtime = Runtime(
+            self.vault,
+            self.signals,
+            self.mirrors,
+            settings.default_job_timeout,
+            settings.public_url,
+        )
         self.db: database.Database | None = None
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None

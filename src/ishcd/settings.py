@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import platform
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     # that has all of them. Comma-separated.
     runner_labels: str = Field(default_factory=lambda: f"embedded,{platform.system().lower()}")
     secret_key: str | None = None
+    # The URL users and jobs reach the server at (behind a proxy, the proxy's):
+    # absolute links (ISHCD_RUN_URL, Link headers, invitations) start with it.
+    public_url: str | None = None
     access_log: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
@@ -74,6 +78,13 @@ class Settings(BaseSettings):
     # Linux allows about 2 MiB of arguments and environment together.
     max_env_bytes: int = Field(default=512 * 1024, ge=1024, le=1536 * 1024)
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return normalize_public_url(value.strip())
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -98,3 +109,38 @@ class Settings(BaseSettings):
     @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
+
+
+def normalize_public_url(value: str) -> str:
+    """``value`` as a public URL (no trailing slash); ValueError saying what is wrong."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a URL: {exc}") from None
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError(f"{value!r} must not contain spaces or control characters")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} must be an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not hold a user name or password")
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError(f"{value!r} must not have a query (?) or a fragment (#)")
+    return value.rstrip("/")
+
+
+class InvalidSettings(ValueError):
+    """Settings that cannot be used; the message names each ``ISHCD_*`` variable."""
+
+
+def load(**given: Any) -> Settings:
+    """Settings from the environment and ``given``; InvalidSettings naming what is wrong."""
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"ISHCD_{field.upper()}: {message}")
+        raise InvalidSettings("invalid settings: " + "; ".join(problems)) from None

@@ -63,6 +63,8 @@ async def test_environment_is_clean_plus_builtins_and_variables(
         "HOME",
         "LANG",
         "GREETING",
+        "CI",
+        "ISHCD",
         "ISHCD_RUN_ID",
         "ISHCD_PROJECT",
         "ISHCD_JOB",

@@ -168,7 +168,7 @@ async def test_parameters_reach_the_steps(api: Api, project: dict[str, Any]) -> 
     run = (await api.get(f"/v1/runs/{jobs['show']['run_id']}")).json()
     assert run["log"].endswith("production 4 true #1\n")
     pipeline = (await api.get(f"/v1/pipelines/{created['id']}")).json()
-    assert pipeline["parameters"] == {"target": "production", "shards": "4", "loud": True}
+    assert pipeline["parameters"] == {"target": "production", "shards": 4, "loud": True}
 
 
 @pytest.mark.parametrize(

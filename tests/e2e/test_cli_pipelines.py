@@ -274,7 +274,7 @@ def test_show_by_number_and_by_id_and_as_json(
     assert lines[3:6] == [
         "vcs:         branch dev",
         "config:      (inline)",
-        "parameters:  target=production",
+        "parameters:  loud=false, shards=2, target=production",
     ]
     assert re.fullmatch(rf"workflow main {ID} complete", lines[6])
     assert re.fullmatch(rf"  show  complete  run {ID}", lines[7])
@@ -288,7 +288,7 @@ def test_show_by_number_and_by_id_and_as_json(
     assert (raw["id"], raw["number"], raw["parameters"]) == (
         pipeline_id,
         1,
-        {"target": "production"},
+        {"target": "production", "shards": 2, "loud": False},
     )
 
     bad = server.ishcd(

@@ -218,7 +218,8 @@ def test_parameters_reach_the_steps_and_bad_ones_name_their_field(
         timeout=TIMEOUT,
     )
     assert pipeline.status == "complete"
-    assert pipeline.parameters == {"target": "production", "shards": "4", "loud": "true"}
+    # The values it ran with, in their types.
+    assert pipeline.parameters == {"target": "production", "shards": 4, "loud": True}
     [workflow] = client.pipelines(pipeline.id).workflows()
     run_id = jobs_by_name(client, workflow)["show"].run_id
     assert run_id is not None

@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ishcd.db import database, migrate, postgres
+from ishcd.db import pipelines as pipelines_db
 from ishcd.db import projects as projects_db
 from ishcd.db import users as users_db
 from ishcd.db.query import Query
@@ -140,3 +141,43 @@ async def test_projects_of_0003_get_the_servers_log_retention(empty_url: str) ->
         await db.close()
     assert project is not None
     assert project.log_retention_days is None
+
+
+_OLD_PIPELINE = Query(
+    sa.text(
+        "INSERT INTO pipelines (id, project_id, number, status, errors, config_file, plan, "
+        "trigger_type, parameters, created, changed) VALUES (:id, 'p1', :number, 'complete', "
+        "'[]', '.ishcd.yml', :plan, 'api', :parameters, 1, 1)"
+    )
+)
+
+
+async def test_pipelines_of_0004_show_the_parameters_they_ran_with(empty_url: str) -> None:
+    await migrate.upgrade(empty_url, "0004")
+    plan = '{"parameters": {"target": "staging", "shards": 4}, "workflows": [], "promotions": []}'
+    db = await database.connect(empty_url)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(_OLD_PROJECT)
+            # As the trigger sent them: only shards; the plan has target's default too.
+            await conn.execute(
+                _OLD_PIPELINE, id="pl1", number=1, plan=plan, parameters='{"shards": "4"}'
+            )
+            # A config that did not compile has no plan: what was sent is all there is.
+            await conn.execute(
+                _OLD_PIPELINE, id="pl2", number=2, plan=None, parameters='{"target": "moon"}'
+            )
+    finally:
+        await db.close()
+    await migrate.upgrade(empty_url)
+    db = await database.connect(empty_url)
+    try:
+        async with db.read() as conn:
+            compiled = await pipelines_db.get_pipeline(conn, "pl1")
+            broken = await pipelines_db.get_pipeline(conn, "pl2")
+    finally:
+        await db.close()
+    assert compiled is not None
+    assert compiled.parameters == {"target": "staging", "shards": 4}
+    assert broken is not None
+    assert broken.parameters == {"target": "moon"}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from ishcd import settings as settings_mod
 from ishcd.settings import Settings
 
 
@@ -51,3 +52,85 @@ def test_the_services_default_limits_are_the_settings_defaults() -> None:
     from ishcd.services.limits import Limits
 
     assert Limits() == Limits.of(Settings())
+
+
+@pytest.mark.parametrize(
+    ("given", "public_url"),
+    [
+        ("https://ci.example.com", "https://ci.example.com"),
+        ("https://ci.example.com/", "https://ci.example.com"),
+        ("http://10.0.0.5:8080/ishcd//", "http://10.0.0.5:8080/ishcd"),
+        ("", None),
+    ],
+)
+def test_the_public_url_loses_its_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch, given: str, public_url: str | None
+) -> None:
+    monkeypatch.setenv("ISHCD_PUBLIC_URL", given)
+    assert Settings().public_url == public_url
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("ci.example.com", "must be an http:// or https:// URL with a host"),
+        ("ftp://ci.example.com", "must be an http:// or https:// URL with a host"),
+        ("https://", "must be an http:// or https:// URL with a host"),
+        ("https://ci.example.com/?x=1", "must not have a query (?) or a fragment (#)"),
+        ("https://ci.example.com/#top", "must not have a query (?) or a fragment (#)"),
+        ("https://ci.example.com?", "must not have a query (?) or a fragment (#)"),
+        ("https://me:pw@ci.example.com", "must not hold a user name or password"),
+        ("https://ci.example.com:99999", "is not a URL"),
+        ("https://ci.example.com/a b", "must not contain spaces"),
+    ],
+)
+def test_a_bad_public_url_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, given: str, problem: str
+) -> None:
+    monkeypatch.setenv("ISHCD_PUBLIC_URL", given)
+    with pytest.raises(settings_mod.InvalidSettings) as refused:
+        settings_mod.load()
+    assert str(refused.value).startswith("invalid settings: ISHCD_PUBLIC_URL: ")
+    assert problem in str(refused.value)
+
+
+def test_every_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISHCD_PORT", "eighty")
+    with pytest.raises(settings_mod.InvalidSettings, match=r"ISHCD_PORT: .*integer") as refused:
+        settings_mod.load(runner_slots=-1)
+    assert "ISHCD_RUNNER_SLOTS: " in str(refused.value)
+
+
+def test_the_server_command_says_which_setting_is_bad(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ishcd.cli import app
+
+    monkeypatch.setenv("ISHCD_PUBLIC_URL", "ci.example.com")
+    result = CliRunner().invoke(app, ["server", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 2
+    assert "ISHCD_PUBLIC_URL: 'ci.example.com' must be an http:// or https:// URL" in result.output
+    assert not (tmp_path / "data").exists()  # refused before anything was made
+
+
+def test_every_setting_is_documented() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`ISHCD_{name.upper()}`" in docs, name
+
+
+@pytest.mark.parametrize(
+    ("values", "url"),
+    [
+        ({}, "http://127.0.0.1:8080"),
+        ({"host": "0.0.0.0", "port": 9000}, "http://127.0.0.1:9000"),
+        ({"host": "::1"}, "http://[::1]:8080"),
+        ({"host": "0.0.0.0", "public_url": "https://ci.example.com/"}, "https://ci.example.com"),
+    ],
+)
+def test_the_server_announces_its_public_url(values: dict[str, object], url: str) -> None:
+    from ishcd.cli.server import server_url
+
+    assert server_url(Settings(**values)) == url  # type: ignore[arg-type]

@@ -45,7 +45,9 @@ def test_values_are_bounded() -> None:
         variables.resolve_env(DECLARED, {"TARGET": "x" * (limits.DEFAULT.variable_bytes + 1)})
 
 
-@pytest.mark.parametrize("name", ["ishcd_x", "ISHCD_RUN_ID", "9A", "A B", "", "A" * 129])
+@pytest.mark.parametrize(
+    "name", ["ishcd_x", "ISHCD_RUN_ID", "ISHCD", "Ishcd", "9A", "A B", "", "A" * 129]
+)
 def test_bad_names(name: str) -> None:
     with pytest.raises(ValidationFailed):
         variables.check_declarations([{"name": name}])

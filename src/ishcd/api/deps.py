@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.routing import APIRoute
+from starlette.datastructures import URL
 
 from ishcd import exceptions
 from ishcd.db.database import Database
@@ -137,6 +138,16 @@ def context(request: Request) -> Context:
     return found
 
 
+def public_link(request: Request, url: URL) -> str:
+    """``url``, one of this server's, as users reach it: under ``ISHCD_PUBLIC_URL`` when
+    that is set (a proxy in front), else at the host and scheme the request came to."""
+    server: Server = request.app.state.server
+    base = server.settings.public_url
+    if base is None:
+        return str(url)
+    return base + url.path + (f"?{url.query}" if url.query else "")
+
+
 @dataclass(frozen=True)
 class Page:
     page: int
@@ -159,8 +170,10 @@ class Page:
             links.append(("prev", self.page - 1))
         if has_next:
             links.append(("next", self.page + 1))
+        url = request.url
         response.headers["Link"] = ", ".join(
-            f'<{request.url.include_query_params(page=n, per_page=self.per_page)}>; rel="{rel}"'
+            f"<{public_link(request, url.include_query_params(page=n, per_page=self.per_page))}>"
+            f'; rel="{rel}"'
             for rel, n in links
         )
         return rows[: self.per_page]

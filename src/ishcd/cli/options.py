@@ -25,7 +25,14 @@ DatabaseUrlOption = Annotated[
 
 
 def settings_from(**given: Any) -> Settings:
-    """Settings from the environment, overridden by the options actually given."""
-    from ishcd.settings import Settings
+    """Settings from the environment, overridden by the options actually given.
 
-    return Settings(**{name: value for name, value in given.items() if value is not None})
+    Bad ones end the command (exit status 2) with a line naming each variable.
+    """
+    from ishcd.settings import InvalidSettings, load
+
+    try:
+        return load(**{name: value for name, value in given.items() if value is not None})
+    except InvalidSettings as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None

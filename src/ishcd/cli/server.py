@@ -14,9 +14,17 @@ if TYPE_CHECKING:
     from ishcd.settings import Settings
 
 
-def announce_first_start(settings: Settings, first: FirstStart) -> None:
+def server_url(settings: Settings) -> str:
+    """Where users reach the server: its public URL, else the address it listens on."""
+    if settings.public_url is not None:
+        return settings.public_url
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
-    url = f"http://{host}:{settings.port}"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}"
+
+
+def announce_first_start(settings: Settings, first: FirstStart) -> None:
+    url = server_url(settings)
     typer.echo(
         "\n"
         "Ish CD is set up. This is shown once; keep it somewhere safe.\n"

@@ -69,8 +69,10 @@ def _problems(items: Any) -> list[ConfigProblem]:
 class Pipeline:
     """One triggering of a project's config; ``number`` counts them per project.
 
-    ``error_reason`` is ``config_error`` (see ``errors``), ``failed`` or
-    ``canceled``. ``is_finished``, ``ok`` and ``on_hold`` say where it stands.
+    ``error_reason`` is ``config_error`` (see ``errors``), ``failed``,
+    ``timed_out`` or ``canceled`` (as a workflow's). ``parameters`` are the
+    values it ran with, defaults included. ``is_finished``, ``ok`` and
+    ``on_hold`` say where it stands.
     """
 
     id: str
@@ -166,7 +168,11 @@ class PipelineConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class Workflow:
-    """A DAG of jobs in a pipeline; a rerun is a new workflow (``rerun_of`` the old one)."""
+    """A DAG of jobs in a pipeline; a rerun is a new workflow (``rerun_of`` the old one).
+
+    ``error_reason``: ``canceled`` if it was canceled, else ``failed`` if a job
+    failed, else ``timed_out`` if one timed out, else ``canceled``.
+    """
 
     id: str
     name: str

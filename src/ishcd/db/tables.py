@@ -216,7 +216,9 @@ pipelines = sa.Table(
     sa.Column("branch", sa.String(255), nullable=True),
     sa.Column("tag", sa.String(255), nullable=True),
     sa.Column("revision", sa.String(64), nullable=True),
-    sa.Column("parameters", sa.Text, nullable=False),  # JSON: as given by the trigger
+    # JSON: the values it ran with, defaults included (as the trigger gave them when
+    # the config did not compile).
+    sa.Column("parameters", sa.Text, nullable=False),
     sa.Column("parent_id", sa.String(36), nullable=True),  # promoted from
     sa.Column("promotion", sa.String(200), nullable=True),
     sa.Column("stop_requested", sa.Boolean, nullable=False, server_default=sa.false()),

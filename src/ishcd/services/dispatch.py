@@ -45,7 +45,8 @@ async def claim_run(
         await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed")
         return Claimed(run, None, unable)
     try:
-        return Claimed(run, await run_env.assemble(conn, runtime.vault, run))
+        env = await run_env.assemble(conn, runtime.vault, run, runtime.public_url)
+        return Claimed(run, env)
     except ValueError as exc:
         await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed")
         return Claimed(run, None, str(exc))

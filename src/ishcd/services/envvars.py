@@ -22,8 +22,8 @@ from ishcd.vault import Vault, hint
 def check_name(name: str, field: str = "name") -> None:
     if not variables.NAME.match(name):
         raise exceptions.ValidationFailed.one(field, "must be a shell variable name")
-    if name.upper().startswith(variables.RESERVED_PREFIX):
-        raise exceptions.ValidationFailed.one(field, f"{variables.RESERVED_PREFIX}* is reserved")
+    if variables.is_reserved(name):
+        raise exceptions.ValidationFailed.one(field, variables.RESERVED)
 
 
 def check_value(value: str, limits: Limits = limits_mod.DEFAULT) -> None:

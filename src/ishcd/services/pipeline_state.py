@@ -5,11 +5,20 @@ runs, ``on_hold`` when only approvals are waiting, ``complete`` when every
 workflow is (counting, for each workflow name, its latest rerun), else
 ``error`` once nothing can run any more. A config error makes it ``error``
 from the start. When it completes, its automatic promotions start.
+
+Why a workflow or a pipeline ended ``error`` (``error_reason``) follows one
+rule at both levels: ``canceled`` when a user canceled it (a workflow's cancel,
+a pipeline's stop); else from what ended ``error`` inside it (a workflow's jobs,
+a pipeline's workflows), by ``cause``: ``failed`` if anything failed (a
+non-zero exit, ``setup_failed``, ``runner_lost``…), else ``timed_out`` if
+anything timed out, else ``canceled``. Jobs not run because a requirement
+failed (``dependency_failed``) follow from another job and do not count.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from ishcd.db import pipelines as pipelines_db
@@ -30,14 +39,23 @@ def latest(workflows: list[WorkflowRecord]) -> list[WorkflowRecord]:
     return list(by_name.values())
 
 
+def cause(reasons: Iterable[str | None]) -> str:
+    """Why something ended ``error``, from the reasons of what ended ``error`` in it."""
+    causes = {reason for reason in reasons if reason != "dependency_failed"}
+    if not causes or causes - {"timed_out", "canceled"}:
+        return "failed"
+    return "timed_out" if "timed_out" in causes else "canceled"
+
+
 def status_of(workflows: list[WorkflowRecord], stop_requested: bool) -> tuple[str, str | None]:
     current = latest(workflows)
     statuses = {w.status for w in current}
     if statuses <= {COMPLETE}:
         return COMPLETE, None
     if statuses <= {COMPLETE, ERROR}:
-        canceled = stop_requested or any(w.error_reason == "canceled" for w in current)
-        return ERROR, "canceled" if canceled else "failed"
+        if stop_requested:
+            return ERROR, "canceled"
+        return ERROR, cause(w.error_reason for w in current if w.status == ERROR)
     if statuses <= {COMPLETE, ERROR, ON_HOLD}:
         return ON_HOLD, None
     if statuses == {QUEUED}:

@@ -183,7 +183,8 @@ async def create_pipeline(
         branch=trigger.branch,
         tag=trigger.tag,
         revision=trigger.revision,
-        parameters_json=json.dumps(trigger.parameters),
+        # The values it runs with, defaults included (as sent, when nothing compiled).
+        parameters_json=json.dumps(trigger.parameters if plan is None else plan.parameters),
         parent_id=origin.parent_id,
         promotion=origin.promotion,
         stop_requested=False,

@@ -5,7 +5,13 @@ sealed (encrypted) when the run is created. When a runner claims the run,
 they are opened and joined with the project's env vars and the credentials
 of the account that started it, decrypted then and only then:
 
-    project env vars  <  credentials  <  the job's variables and the run's env
+    CI=true  <  project env vars  <  credentials  <  the job's variables and
+    the run's env  <  ISHCD=true, ISHCD_RUN_URL, ISHCD_PIPELINE_URL
+
+``CI`` is a default a user may override (``CI=false`` for a tool that acts up
+under CI); ``ISHCD`` and ``ISHCD_*`` are reserved: no user value has those
+names, and the runner adds its own (``ISHCD_RUN_ID``…) on top. The URLs are
+there only when the server knows its public URL (``ISHCD_PUBLIC_URL``).
 
 Every value from a secret source (env vars, credentials, variables marked
 ``secret``) goes to the runner as a secret too, so it can mask them in the log.
@@ -22,6 +28,9 @@ from ishcd.db import envvars as envvars_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
 from ishcd.vault import Vault
+
+# What every run gets unless its own variables say otherwise.
+DEFAULTS = {"CI": "true"}
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,33 @@ async def gather(
     return {**shared.env, **own}
 
 
-async def assemble(conn: Connection, vault: Vault, run: RunRecord) -> RunEnv:
+def run_url(public_url: str, run_id: str) -> str:
+    return f"{public_url}/v1/runs/{run_id}"
+
+
+def pipeline_url(public_url: str, pipeline_id: str) -> str:
+    return f"{public_url}/v1/pipelines/{pipeline_id}"
+
+
+def builtins(run: RunRecord, public_url: str | None) -> dict[str, str]:
+    """The reserved variables the server gives a run (the runner adds its own)."""
+    values = {"ISHCD": "true"}
+    if public_url is not None:
+        values["ISHCD_RUN_URL"] = run_url(public_url, run.id)
+        pipeline = (run.origin or {}).get("pipeline")
+        if pipeline is not None:
+            values["ISHCD_PIPELINE_URL"] = pipeline_url(public_url, str(pipeline["id"]))
+    return values
+
+
+async def assemble(
+    conn: Connection, vault: Vault, run: RunRecord, public_url: str | None = None
+) -> RunEnv:
     """Everything a claimed run's script gets, decrypted, and its secret values."""
     shared = await _shared(conn, vault, run.project_id, run.credentials_of)
-    env, secrets = shared.env, shared.secrets
+    env, secrets = {**DEFAULTS, **shared.env}, shared.secrets
     own, secret_names = unseal(vault, run.resolved_env_json)
     env.update(own)
+    env.update(builtins(run, public_url))
     secrets.extend(own[name] for name in secret_names if name in own)
     return RunEnv(env, secrets)

@@ -15,3 +15,4 @@ class Runtime:
     signals: Signals  # wakes runners and followers when a transaction commits
     mirrors: Mirrors  # where pipeline jobs check their code out from
     default_timeout: int = 3600  # seconds, for pipeline jobs without a timeout
+    public_url: str | None = None  # ISHCD_PUBLIC_URL: runs get links to themselves

@@ -17,8 +17,14 @@ from ishcd.services import limits as limits_mod
 from ishcd.services.limits import Limits
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-RESERVED_PREFIX = "ISHCD_"
+RESERVED = "ISHCD and ISHCD_* names are reserved"  # Ish CD's own variables
 MASK = "***"
+
+
+def is_reserved(name: str) -> bool:
+    """Whether ``name`` is one of Ish CD's: ``ISHCD`` or ``ISHCD_*``, in any case."""
+    upper = name.upper()
+    return upper == "ISHCD" or upper.startswith("ISHCD_")
 
 
 def value_problem(value: object, limits: Limits = limits_mod.DEFAULT) -> str | None:
@@ -48,8 +54,8 @@ def check_declarations(
         if not isinstance(name, str) or not NAME.match(name):
             errors.append(FieldError(f"{path}.name", "must be a shell variable name"))
             continue
-        if name.upper().startswith(RESERVED_PREFIX):
-            errors.append(FieldError(f"{path}.name", f"{RESERVED_PREFIX}* names are reserved"))
+        if is_reserved(name):
+            errors.append(FieldError(f"{path}.name", RESERVED))
         if name in seen:
             errors.append(FieldError(f"{path}.name", f"{name} is declared twice"))
         seen.add(name)

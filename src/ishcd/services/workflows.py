@@ -235,17 +235,19 @@ def workflow_status(
 
     After ``advance`` a queued job without a run waits on a job that is in flight or
     on hold, so: ``running`` while any run is in flight, else ``on_hold`` while an
-    approval waits (approving it can still finish the workflow), else ``error``.
+    approval waits (approving it can still finish the workflow), else ``error``,
+    for the reason ``pipeline_state`` says.
     """
     if all(job.status == COMPLETE for job in jobs):
         return COMPLETE, None
     in_flight = any(job.status == QUEUED and job.run_id is not None for job in jobs)
     if not in_flight and any(job.status == ON_HOLD for job in jobs):
         return ON_HOLD, None
-    if not in_flight and any(job.status == ERROR for job in jobs):
+    ended = [job.error_reason for job in jobs if job.status == ERROR]
+    if not in_flight and ended:
         if workflow.cancel_requested:
             return ERROR, "canceled"
-        return ERROR, "failed"
+        return ERROR, pipeline_state.cause(ended)
     if any(job.run_id is not None or job.status != QUEUED for job in jobs):
         return RUNNING, None
     return QUEUED, None

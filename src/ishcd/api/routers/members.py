@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from ishcd.api.deps import Authenticated, PageDep, context
+from ishcd.api.deps import Authenticated, PageDep, context, public_link
 from ishcd.api.errors import responses
 from ishcd.api.schemas.access import InvitationOut, MemberIn, MemberOut, MemberPatch
 from ishcd.services import members
@@ -76,5 +76,5 @@ async def invite_member(request: Request, project_ish: str, member_id: str) -> I
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         invitation = await members.invite(conn, ctx.caller, project_ish, member_id)
-    url = str(request.url_for("accept_invitation", token=invitation.token))
+    url = public_link(request, request.url_for("accept_invitation", token=invitation.token))
     return InvitationOut(url=url, token=invitation.token, expires=int(invitation.expires))

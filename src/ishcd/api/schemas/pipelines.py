@@ -63,11 +63,18 @@ class PipelineOut(BaseModel):
     number: int
     project: ProjectRef
     status: PipelineStatus
-    error_reason: str | None = Field(description="config_error, failed or canceled")
+    error_reason: str | None = Field(
+        description="Why it ended error: config_error, or as a workflow's: canceled (stopped), "
+        "else failed if any workflow failed, else timed_out, else canceled"
+    )
     errors: list[ConfigErrorOut] = Field(description="Why the config did not compile")
     trigger: TriggerOut
     vcs: VcsOut
-    parameters: dict[str, Any] = Field(description="As the trigger sent them")
+    parameters: dict[str, Any] = Field(
+        description="Every parameter the config declares, with the value the pipeline ran "
+        "with (its default when the trigger gave none); as the trigger sent them when the "
+        "config did not compile"
+    )
     config_file: str
     promoted_from: PipelineRef | None
     promotion: str | None
@@ -121,7 +128,11 @@ class WorkflowOut(BaseModel):
     name: str
     pipeline: PipelineRef
     status: PipelineStatus
-    error_reason: str | None
+    error_reason: str | None = Field(
+        description="Why it ended error: canceled (the workflow was canceled), else from its "
+        "jobs: failed if any failed (exit code, setup_failed, runner_lost), else timed_out if "
+        "any timed out, else canceled"
+    )
     rerun_of: str | None
     created: int
     changed: int

@@ -74,7 +74,7 @@ class ProjectOut(BaseModel):
 
 
 class Variable(In):
-    name: str = Field(description="A shell variable name; ISHCD_* is reserved")
+    name: str = Field(description="A shell variable name; ISHCD and ISHCD_* are reserved")
     default: str | None = Field(default=None, description="Used when a run does not set it")
     required: bool = Field(default=False, description="A run must end up with a non-empty value")
     secret: bool = Field(default=False, description="Shown as *** in every response")
