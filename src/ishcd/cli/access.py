@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 import typer
 
 from ishcd.cli import lists
-from ishcd.cli.connect import DEFAULT_URL, TokenOption, UrlOption, client_from, reporting_errors
+from ishcd.cli.connect import (
+    DEFAULT_URL,
+    TokenOption,
+    UrlOption,
+    client_from,
+    fail,
+    reporting_errors,
+)
 from ishcd.client import Member, NotFound, ProjectToken, Token
 
 members_app = typer.Typer(help="Members of a project, and invitations.", no_args_is_help=True)
@@ -193,9 +200,9 @@ def create_token(
 ) -> None:
     """Create an API token: the token is printed once, alone on the last line."""
     if project is None and role is not None:
-        raise typer.BadParameter("only a project token (--project) has a role", param_hint="--role")
+        raise fail("only a project token (--project) has a role", 2)
     if project is not None and role is None:
-        raise typer.BadParameter("a project token needs a role", param_hint="--role")
+        raise fail("a project token (--project) needs a --role", 2)
     with client_from(url, token) as client, reporting_errors():
         if project is None:
             mine = client.tokens().create(name, expires=expires)
