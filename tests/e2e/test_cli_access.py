@@ -71,7 +71,7 @@ def test_members_add_list_role_remove(server: LiveServer) -> None:
     ]
 
     changed = ishcd(server, "members", "role", "p", "bob", "admin")
-    assert changed.stdout == "bob is now admin in p\n"
+    assert changed.stdout == "bob now has the admin role in p\n"
     removed = ishcd(server, "members", "remove", "p", "alice")
     assert removed.stdout == "removed alice from p\n"
     with Client(token_of(server, "alice"), host=server.url) as alice:

@@ -97,7 +97,7 @@ def change_role(
     with client_from(url, token) as client, reporting_errors():
         handle = client.projects(project)
         member = handle.members(handle.members().find(who).id).update(role)
-    typer.echo(f"{member.who} is now {member.role} in {project}")
+    typer.echo(f"{member.who} now has the {member.role} role in {project}")
 
 
 @members_app.command("remove")
