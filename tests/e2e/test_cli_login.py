@@ -164,6 +164,9 @@ def test_login_with_a_token_checks_it_before_saving_it(shell: Shell) -> None:
         None,
     )
     assert stat.S_IMODE(shell.config.stat().st_mode) == 0o600
+    from_stdin = shell("login", shell.server.url, "--token", "-", input=shell.server.token + "\n")
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert shell.saved()["token"] == shell.server.token
     both = shell("login", "--token", "t", "--username", "alice")
     assert both.returncode == 2
 

@@ -80,7 +80,8 @@ def login(
         str | None,
         typer.Option(
             "--token",
-            help="Save this API token (checked first) instead of logging in with a password",
+            help="Save this API token (checked first) instead of logging in with a password; "
+            "'-' reads it from stdin",
             show_default=False,
         ),
     ] = None,
@@ -97,6 +98,10 @@ def login(
         previous = userconfig.load()
     except userconfig.ConfigFileError:
         previous = None  # replaced below
+    if token == "-":
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise fail("no token on stdin", 2)
     if token is not None:
         with Client(token, host=server) as client, reporting_errors():
             account = client.account().get()
