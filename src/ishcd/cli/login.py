@@ -98,37 +98,48 @@ def login(
         previous = userconfig.load()
     except userconfig.ConfigFileError:
         previous = None  # replaced below
+    saved = (
+        _with_token(server, token)
+        if token is not None
+        else _with_password(server, username, password_stdin)
+    )
+    where = userconfig.save(saved)
+    made = "" if saved.token_id is None else f" {token_name()!r}"
+    typer.echo(f"Logged in to {server} as {saved.username}; token{made} saved in {where}")
+    if previous and previous.token_id and previous.token != saved.token:
+        _revoke_quietly(previous)  # the login this one replaces
+
+
+def _with_token(server: str, token: str) -> userconfig.Saved:
+    """``token`` (``-``: read from stdin), once the server says whose it is."""
     if token == "-":
         token = sys.stdin.readline().strip()
         if not token:
             raise fail("no token on stdin", 2)
-    if token is not None:
-        with Client(token, host=server) as client, reporting_errors():
-            account = client.account().get()
-        saved = userconfig.Saved(url=server, token=token, username=account.username)
-        where = userconfig.save(saved)
-        typer.echo(f"Logged in to {server} as {account.username}; token saved in {where}")
+    with Client(token, host=server) as client, reporting_errors():
+        account = client.account().get()
+    return userconfig.Saved(url=server, token=token, username=account.username)
+
+
+def _with_password(server: str, username: str | None, password_stdin: bool) -> userconfig.Saved:
+    """Log in, and with that login create an API token named after this machine."""
+    if password_stdin and username is None:
+        raise fail("--password-stdin needs --username", 2)
+    name = username or read_line("User name")
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     else:
-        if password_stdin and username is None:
-            raise fail("--password-stdin needs --username", 2)
-        name = username or read_line("User name")
-        if password_stdin:
-            password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-        else:
-            password = read_line("Password", hidden=True)
-        if not password:
-            raise fail("no password given", 2)
-        with Client(None, host=server) as anonymous, reporting_errors():
-            session = anonymous.login(name, password)
-        with Client(session, host=server) as client, reporting_errors():
-            created = client.tokens().create(token_name())
-        saved = userconfig.Saved(
-            url=server, token=created.token, username=name, token_id=created.id
-        )
-        where = userconfig.save(saved)
-        typer.echo(f"Logged in to {server} as {name}; token {created.name!r} saved in {where}")
-    if previous and previous.token_id and previous.token != saved.token:
-        _revoke_quietly(previous)  # the login this one replaces
+        password = read_line("Password", hidden=True)
+    if not password:
+        raise fail("no password given", 2)
+    with Client(None, host=server) as anonymous, reporting_errors():
+        session = anonymous.login(name, password)
+    with Client(session, host=server) as client, reporting_errors():
+        created = client.tokens().create(token_name())
+        account = client.account().get()
+    return userconfig.Saved(
+        url=server, token=created.token, username=account.username, token_id=created.id
+    )
 
 
 def _revoke_quietly(saved: userconfig.Saved) -> None:
