@@ -190,6 +190,22 @@ def test_logout_revokes_the_token_login_made_and_removes_the_file(shell: Shell) 
     assert "run `ishcd login`" in after.stderr
 
 
+def test_a_saved_token_that_stopped_working_says_to_log_in_again(shell: Shell) -> None:
+    login(shell)
+    with Client(shell.saved()["token"], host=shell.server.url) as alice:
+        alice.tokens(shell.saved()["token_id"]).revoke()
+    result = shell("projects", "list")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: the token has been revoked\n"
+        f"(the token `ishcd login` saved in {shell.config} no longer works: "
+        "run `ishcd login` again)\n"
+    )
+    by_env = shell("projects", "list", env={"ISHCD_TOKEN": "bad"})
+    assert by_env.returncode == 1
+    assert "ishcd login" not in by_env.stderr
+
+
 def test_logout_leaves_a_token_given_with_token_working(shell: Shell) -> None:
     shell("login", shell.server.url, "--token", shell.server.token)
     result = shell("logout")

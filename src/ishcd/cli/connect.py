@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from ishcd.cli import userconfig
-from ishcd.client import DEFAULT_HOST, ApiError, Client, ClientError
+from ishcd.client import DEFAULT_HOST, ApiError, Client, ClientError, Unauthorized
 from ishcd.client.transport import base_url
 
 URL_ENV = "ISHCD_URL"
@@ -43,6 +43,8 @@ TokenOption = Annotated[
 ]
 # The options' default: "not given", so the environment and the config file are looked at.
 DEFAULT_URL: str | None = None
+SAVED = "the config file"
+_saved_token_in_use = False  # the command's token is the one ``ishcd login`` saved
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,9 +85,9 @@ def resolve(url: str | None, token: str | None) -> Connection:
         except userconfig.ConfigFileError as exc:
             raise fail(str(exc)) from exc
     if url is None:
-        url, url_from = (saved.url, "the config file") if saved else (DEFAULT_HOST, "the default")
+        url, url_from = (saved.url, SAVED) if saved else (DEFAULT_HOST, "the default")
     if token is None and saved and base_url(saved.url) == base_url(url):
-        token, token_from = saved.token, "the config file"
+        token, token_from = saved.token, SAVED
     assert url_from is not None
     return Connection(url=url, token=token, url_from=url_from, token_from=token_from, saved=saved)
 
@@ -99,6 +101,8 @@ def client_from(url: str | None, token: str | None) -> Client:
             f"pass --token or set {TOKEN_ENV}",
             2,
         )
+    global _saved_token_in_use  # one command per process: for report()'s hint
+    _saved_token_in_use = found.token_from == SAVED
     return Client(found.token, host=found.url)
 
 
@@ -108,6 +112,12 @@ def report(exc: ClientError) -> None:
     if isinstance(exc, ApiError):
         for problem in exc.errors:
             typer.echo(f"  {problem.field}: {problem.message}", err=True)
+    if isinstance(exc, Unauthorized) and _saved_token_in_use:
+        typer.echo(
+            f"(the token `ishcd login` saved in {userconfig.path()} no longer works: "
+            "run `ishcd login` again)",
+            err=True,
+        )
 
 
 @contextmanager
