@@ -193,7 +193,7 @@ def create_token(
     ] = None,
     expires: Annotated[
         int | None,
-        typer.Option("--expires", min=1, help="Days until it stops working [default: never]"),
+        typer.Option("--expires", min=1, help="Days until it stops working (default: never)"),
     ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,

@@ -27,8 +27,8 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        help=f"The Ish CD server [env: {URL_ENV}; else the one `ishcd login` saved; "
-        f"default: {DEFAULT_HOST}]",
+        help=f"The Ish CD server (else ${URL_ENV}, else the one `ishcd login` saved, "
+        f"else {DEFAULT_HOST})",
         show_default=False,
     ),
 ]
@@ -36,8 +36,7 @@ TokenOption = Annotated[
     str | None,
     typer.Option(
         "--token",
-        help=f"An API token (or a JWT from token exchange) [env: {TOKEN_ENV}; else the one "
-        "`ishcd login` saved]",
+        help=f"An API token or a JWT (else ${TOKEN_ENV}, else the one `ishcd login` saved)",
         show_default=False,
     ),
 ]

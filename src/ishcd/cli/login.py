@@ -65,7 +65,7 @@ def login(
     url: Annotated[
         str | None,
         typer.Argument(
-            help=f"The server [default: ${URL_ENV}, else the saved one, else {DEFAULT_HOST}]",
+            help=f"The server (else ${URL_ENV}, else the saved one, else {DEFAULT_HOST})",
             show_default=False,
         ),
     ] = None,

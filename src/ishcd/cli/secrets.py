@@ -35,7 +35,7 @@ FromFileOption = Annotated[
     Path | None,
     typer.Option(
         "--from-file",
-        help="Read the value from this file [default: stdin]",
+        help="Read the value from this file (default: stdin)",
         show_default=False,
         dir_okay=False,
     ),
