@@ -10,6 +10,16 @@ import pytest
 from tests import databases
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_real_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``ishcd`` client commands run by any test never read or write ~/.config/ishcd:
+    ``ISHCD_CONFIG`` names a file that does not exist (tests that log in set their own)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ISHCD_CONFIG", str(tmp_path_factory.mktemp("cli-config") / "config.json"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> databases.SQLiteTemplates:
     return databases.SQLiteTemplates(tmp_path_factory.mktemp("sqlite-templates"))

@@ -60,6 +60,8 @@ class LiveServer:
         env = {**os.environ, "ISHCD_URL": self.url, "ISHCD_TOKEN": self.token}
         env["ISHCD_DATA_DIR"] = str(self.data_dir)
         env["ISHCD_SECRET_KEY"] = "e2e-secret-key"
+        # Client commands never read or write the real ~/.config/ishcd.
+        env["ISHCD_CONFIG"] = str(self.data_dir.parent / "ishcd-cli-config.json")
         if self.database_url:
             env["ISHCD_DATABASE_URL"] = self.database_url
         env.update(self.extra_env)

@@ -1,4 +1,4 @@
-"""Local admin commands work on a server's data dir, beside a running server."""
+"""Local admin commands (``ishcd admin …``) work on a server's data dir, beside a running server."""
 
 from __future__ import annotations
 
@@ -8,21 +8,23 @@ from tests.e2e.conftest import ISHCD, LiveServer
 
 
 def test_users_create_with_a_random_password(live_server: LiveServer) -> None:
-    result = live_server.ishcd("users", "create", "alice")
+    result = live_server.ishcd("admin", "users", "create", "alice")
     assert "created user alice" in result.stdout
     password = result.stdout.split("password:")[1].strip()
     assert len(password) >= 16
 
 
 def test_users_create_admin_with_a_given_password(live_server: LiveServer) -> None:
-    result = live_server.ishcd("users", "create", "root2", "--admin", "--password", "s3cret-pass")
+    result = live_server.ishcd(
+        "admin", "users", "create", "root2", "--admin", "--password", "s3cret-pass"
+    )
     assert "site admin" in result.stdout
     assert "s3cret-pass" not in result.stdout
 
 
 def test_tokens_create_prints_the_token_alone_on_the_last_line(live_server: LiveServer) -> None:
-    live_server.ishcd("users", "create", "bob")
-    result = live_server.ishcd("tokens", "create", "--user", "bob", "--name", "chatbot")
+    live_server.ishcd("admin", "users", "create", "bob")
+    result = live_server.ishcd("admin", "tokens", "create", "--user", "bob", "--name", "chatbot")
     token = result.stdout.strip().splitlines()[-1]
     with live_server.client(token) as client:
         account = client.get("/v1/account")
@@ -32,31 +34,35 @@ def test_tokens_create_prints_the_token_alone_on_the_last_line(live_server: Live
 
 
 def test_a_short_password_is_refused(live_server: LiveServer) -> None:
-    result = live_server.ishcd("users", "create", "shorty", "--password", "ab", check=False)
+    result = live_server.ishcd(
+        "admin", "users", "create", "shorty", "--password", "ab", check=False
+    )
     assert result.returncode == 2
     assert "at least 8 characters" in result.stderr
 
 
 def test_local_commands_are_in_the_audit_log(live_server: LiveServer) -> None:
-    live_server.ishcd("users", "create", "dave")
-    live_server.ishcd("tokens", "create", "--user", "dave", "--name", "from-the-shell")
+    live_server.ishcd("admin", "users", "create", "dave")
+    live_server.ishcd("admin", "tokens", "create", "--user", "dave", "--name", "from-the-shell")
     with live_server.client() as client:
         events = client.get("/v1/audit").json()
     by_cli = [(e["action"], e["details"]) for e in events if "via" in e["details"]]
     assert by_cli == [
-        ("token.create", {"via": "ishcd tokens create", "for": "dave"}),
-        ("user.create", {"is_admin": False, "via": "ishcd users create"}),
+        ("token.create", {"via": "ishcd admin tokens create", "for": "dave"}),
+        ("user.create", {"is_admin": False, "via": "ishcd admin users create"}),
     ]
 
 
 def test_errors_are_clear_and_exit_1(live_server: LiveServer) -> None:
-    missing = live_server.ishcd("tokens", "create", "--user", "nobody", "--name", "x", check=False)
+    missing = live_server.ishcd(
+        "admin", "tokens", "create", "--user", "nobody", "--name", "x", check=False
+    )
     assert missing.returncode == 1
     assert "user 'nobody' not found" in missing.stderr
-    taken = live_server.ishcd("users", "create", "admin", check=False)
+    taken = live_server.ishcd("admin", "users", "create", "admin", check=False)
     assert taken.returncode == 1
     assert "already exists" in taken.stderr
-    bad = live_server.ishcd("users", "create", "not a name", check=False)
+    bad = live_server.ishcd("admin", "users", "create", "not a name", check=False)
     assert bad.returncode == 1
     assert "username" in bad.stderr
 
@@ -64,7 +70,7 @@ def test_errors_are_clear_and_exit_1(live_server: LiveServer) -> None:
 def test_admin_commands_work_without_a_server(tmp_path: object) -> None:
     env = {"ISHCD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [*ISHCD, "users", "create", "first", "--admin"],
+        [*ISHCD, "admin", "users", "create", "first", "--admin"],
         env=env,
         capture_output=True,
         text=True,
@@ -72,7 +78,7 @@ def test_admin_commands_work_without_a_server(tmp_path: object) -> None:
     )
     assert "created user first" in result.stdout
     token = subprocess.run(
-        [*ISHCD, "tokens", "create", "--user", "first", "--name", "t"],
+        [*ISHCD, "admin", "tokens", "create", "--user", "first", "--name", "t"],
         env=env,
         capture_output=True,
         text=True,

@@ -106,7 +106,10 @@ def test_url_and_token_come_from_options_and_a_missing_token_is_clear(
 
     no_token = ishcd("projects", "list", "--url", server.url)
     assert no_token.returncode == 2
-    assert no_token.stderr == "error: no API token: pass --token or set ISHCD_TOKEN\n"
+    assert no_token.stderr == (
+        f"error: no API token for {server.url}: run `ishcd login`, pass --token or set "
+        "ISHCD_TOKEN\n"
+    )
     given = ishcd("projects", "list", "--json", "--url", server.url, "--token", server.token)
     assert given.returncode == 0, given.stderr
     assert [p["machine_name"] for p in json.loads(given.stdout)] == ["p"]

@@ -17,7 +17,7 @@ PAGE = Path(__file__).parents[2] / "docs" / "security.md"
 # What the page must keep showing, so that a lost block cannot pass unnoticed.
 COVERED = [
     "POST $API/users",
-    "ishcd users create",
+    "ishcd admin users create",
     "$API/auth/login",
     "PATCH $API/account",
     "PATCH $API/users/",

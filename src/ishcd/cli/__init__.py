@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from ishcd.cli import admin, config, lists, pipeline, run, server
+from ishcd.cli import access, admin, config, lists, login, pipeline, run, secrets, server, users
 
 app = typer.Typer(
     name="ishcd",
     help="Ish CD: run ops jobs and CI/CD pipelines.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 server.register(app)
@@ -19,6 +18,10 @@ lists.register(app)
 admin.register(app)
 config.register(app)
 pipeline.register(app)
+login.register(app)
+access.register(app)
+secrets.register(app)
+users.register(app)
 
 
 def main() -> None:

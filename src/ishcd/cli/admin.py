@@ -1,4 +1,9 @@
-"""Local admin commands: work directly on a server's database and data dir."""
+"""Local admin commands, ``ishcd admin …``: work directly on a server's database and data dir.
+
+They need no running server and no token (``ishcd users …`` and ``ishcd tokens …``
+do the same through the API), so they are the way back in when no site admin
+can log in.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,14 @@ if TYPE_CHECKING:
     from ishcd.db.database import Database
     from ishcd.settings import Settings
 
-users_app = typer.Typer(help="Manage users (local admin commands on the data dir).")
-tokens_app = typer.Typer(help="Manage API tokens (local admin commands on the data dir).")
+admin_app = typer.Typer(
+    help="Local admin commands on a server's data dir (no server, no token needed).",
+    no_args_is_help=True,
+)
+users_app = typer.Typer(help="Create users on the data dir.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Create API tokens on the data dir.", no_args_is_help=True)
+admin_app.add_typer(users_app, name="users")
+admin_app.add_typer(tokens_app, name="tokens")
 
 
 async def _open(settings: Settings) -> Database:
@@ -59,7 +70,11 @@ def create_user(
             hashed = await passwords.hash_password(shown)
             async with db.transaction() as conn:
                 await users.create_user(
-                    conn, username, password_hash=hashed, is_admin=admin, via="ishcd users create"
+                    conn,
+                    username,
+                    password_hash=hashed,
+                    is_admin=admin,
+                    via="ishcd admin users create",
                 )
         finally:
             await db.close()
@@ -96,7 +111,7 @@ def create_token(
                 if record is None:
                     raise exceptions.NotFound(f"user {user!r} not found")
                 new = await tokens.mint(conn, server_keys, record.id, name)
-                details = {"via": "ishcd tokens create", "for": user}
+                details = {"via": "ishcd admin tokens create", "for": user}
                 target = ("token", new.record.id, name)
                 await audit.record(conn, None, "token.create", target=target, details=details)
                 return new.token
@@ -112,5 +127,4 @@ def create_token(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(users_app, name="users")
-    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(admin_app, name="admin")

@@ -33,6 +33,7 @@ def announce_first_start(settings: Settings, first: FirstStart) -> None:
         f"  API token: {first.token}\n"
         "Try it:\n"
         f"  curl -H 'Authorization: Bearer {first.token}' {url}/v1/account\n"
+        f"  ishcd login {url}    (as {first.username}, with the password above)\n"
         f"API docs: {url}/v1/documentation\n",
         err=False,
     )

@@ -41,9 +41,13 @@ class Tokens:
         for items in self._transport.pages("/v1/tokens", {"per_page": per_page}):
             yield from (Token.from_json(item) for item in items)
 
-    def create(self, name: str) -> CreatedToken:
-        """Create a named API token; its ``token`` is in this answer only."""
-        data = self._transport.json("POST", "/v1/tokens", json={"name": name})
+    def create(self, name: str, *, expires: int | None = None) -> CreatedToken:
+        """Create a named API token; its ``token`` is in this answer only.
+
+        ``expires``: days until it stops working (never when None).
+        """
+        body = {"name": name, "expires": expires}
+        data = self._transport.json("POST", "/v1/tokens", json=body)
         return CreatedToken.from_json(data)
 
 

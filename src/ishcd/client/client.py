@@ -9,10 +9,13 @@ import httpx
 
 from ishcd.client import errors
 from ishcd.client.account import AccountHandle, TokenHandle, Tokens
+from ishcd.client.audit import Audit
 from ishcd.client.pipelines import PipelineHandle
 from ishcd.client.projects import ProjectHandle, Projects
 from ishcd.client.runs import RunHandle
+from ishcd.client.secrets import CredentialHandle, Credentials
 from ishcd.client.transport import DEFAULT_HOST, DEFAULT_TIMEOUT, Transport
+from ishcd.client.users import UserHandle, Users
 from ishcd.client.workflows import WorkflowHandle
 
 
@@ -74,6 +77,17 @@ class Client:
             raise errors.UnexpectedResponse('GET /v1/auth/token: expected {"token": …}')
         return str(data["token"])
 
+    def login(self, username: str, password: str) -> str:
+        """Log in with a user name and password: a JWT valid for 12 hours (no token needed).
+
+        ``Client(jwt, host=…)`` then acts as that user, e.g. to create an API token.
+        """
+        body = {"username": username, "password": password}
+        data = self.transport.json("POST", "/v1/auth/login", json=body)
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            raise errors.UnexpectedResponse('POST /v1/auth/login: expected {"token": …}')
+        return str(data["token"])
+
     def account(self) -> AccountHandle:
         """Your account."""
         return AccountHandle(self.transport)
@@ -113,3 +127,31 @@ class Client:
     def workflows(self, workflow_id: str) -> WorkflowHandle:
         """Any workflow you can see, by its id."""
         return WorkflowHandle(self.transport, workflow_id)
+
+    @overload
+    def credentials(self) -> Credentials: ...
+
+    @overload
+    def credentials(self, credential_id: str) -> CredentialHandle: ...
+
+    def credentials(self, credential_id: str | None = None) -> Credentials | CredentialHandle:
+        """Your credentials, or with ``credential_id`` that one."""
+        if credential_id is None:
+            return Credentials(self.transport)
+        return CredentialHandle(self.transport, credential_id)
+
+    @overload
+    def users(self) -> Users: ...
+
+    @overload
+    def users(self, user: str) -> UserHandle: ...
+
+    def users(self, user: str | None = None) -> Users | UserHandle:
+        """Every user (site admins), or with ``user`` (id or user name) that one."""
+        if user is None:
+            return Users(self.transport)
+        return UserHandle(self.transport, user)
+
+    def audit(self) -> Audit:
+        """The site's audit log (site admins): every project's events, logins, users."""
+        return Audit(self.transport, "/v1/audit")

@@ -103,6 +103,7 @@ class Token:
     name: str
     created: int
     last_used: int | None
+    expires: int | None = None  # when it stops working; None: valid until revoked
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import overload
 
+from ishcd.client.audit import Audit
 from ishcd.client.jobs import JobHandle, Jobs
+from ishcd.client.members import MemberHandle, Members
 from ishcd.client.models import Project
 from ishcd.client.pipelines import ProjectPipelines
+from ishcd.client.project_tokens import ProjectTokenHandle, ProjectTokens
 from ishcd.client.runs import ProjectRuns
+from ishcd.client.secrets import EnvvarHandle, Envvars
 from ishcd.client.transport import Transport, segment
 
 ProjectList = list[Project]
@@ -97,3 +101,44 @@ class ProjectHandle:
     def pipelines(self) -> ProjectPipelines:
         """The project's pipelines: trigger one, list them, read one by number."""
         return ProjectPipelines(self._transport, self.path)
+
+    @overload
+    def members(self) -> Members: ...
+
+    @overload
+    def members(self, member_id: str) -> MemberHandle: ...
+
+    def members(self, member_id: str | None = None) -> Members | MemberHandle:
+        """The project's members, or with ``member_id`` that member
+        (``members().find(name)`` finds one by user name or e-mail address)."""
+        if member_id is None:
+            return Members(self._transport, self.path)
+        return MemberHandle(self._transport, self.path, member_id)
+
+    @overload
+    def tokens(self) -> ProjectTokens: ...
+
+    @overload
+    def tokens(self, token_id: str) -> ProjectTokenHandle: ...
+
+    def tokens(self, token_id: str | None = None) -> ProjectTokens | ProjectTokenHandle:
+        """The project's tokens, or with ``token_id`` that token."""
+        if token_id is None:
+            return ProjectTokens(self._transport, self.path)
+        return ProjectTokenHandle(self._transport, self.path, token_id)
+
+    @overload
+    def envvars(self) -> Envvars: ...
+
+    @overload
+    def envvars(self, name: str) -> EnvvarHandle: ...
+
+    def envvars(self, name: str | None = None) -> Envvars | EnvvarHandle:
+        """The project's env vars, or with ``name`` that one."""
+        if name is None:
+            return Envvars(self._transport, self.path)
+        return EnvvarHandle(self._transport, self.path, name)
+
+    def audit(self) -> Audit:
+        """The project's audit log (project admins)."""
+        return Audit(self._transport, self.path + "/audit")
