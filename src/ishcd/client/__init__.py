@@ -50,6 +50,7 @@ from ishcd.client.pipeline_models import (
     Vcs,
     Workflow,
     WorkflowJob,
+    WorkflowRef,
 )
 from ishcd.client.pipelines import PipelineHandle, ProjectPipelines
 from ishcd.client.run import LogPart, Run
@@ -97,4 +98,5 @@ __all__ = [
     "Workflow",
     "WorkflowHandle",
     "WorkflowJob",
+    "WorkflowRef",
 ]
