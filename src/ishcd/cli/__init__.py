@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from ishcd.cli import admin, config, lists, pipeline, run, runs, server
+from ishcd.cli import admin, config, lists, pipeline, pipeline_follow, run, runs, server
 
 app = typer.Typer(
     name="ishcd",
@@ -22,6 +22,7 @@ runs.register(app)
 admin.register(app)
 config.register(app)
 pipeline.register(app)
+pipeline_follow.register(app)
 
 
 def placeholders(command: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections import deque
@@ -26,6 +27,7 @@ from ishcd.client import Client, Run, RunHandle
 
 ID_LENGTH = 36  # a whole UUID: read at once, without a search
 SHOWN_MATCHES = 5  # how many runs an ambiguous prefix names
+PREFIX = re.compile(r"[0-9a-f]{4}[0-9a-f-]{0,31}")  # as GET /v1/runs?id_prefix= takes it
 
 RunArgument = Annotated[
     str,
@@ -42,6 +44,8 @@ def resolve(client: Client, ref: str) -> RunHandle:
     ref = ref.strip().lower()
     if len(ref) == ID_LENGTH:
         return client.runs(ref)
+    if not PREFIX.fullmatch(ref):
+        raise fail(f"{ref!r} is not a run id, nor its start (at least 4 hex digits)", 2)
     found = client.find_runs(ref, limit=SHOWN_MATCHES + 1)
     if not found:
         raise fail(f"no run you can see has an id starting with {ref!r}")
