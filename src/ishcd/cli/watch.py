@@ -148,7 +148,9 @@ def render(board: Board) -> RenderableType:
         )
     ]
     for workflow, jobs in board.workflows:
-        parts.append(Text(f"workflow {workflow.name} {workflow.status}"))
+        parts.append(
+            Text(f"workflow {workflow.name} {status_text(workflow.status, workflow.error_reason)}")
+        )
         table = Table.grid(padding=(0, 1))
         for _ in range(4):
             table.add_column()
