@@ -8,7 +8,10 @@ the live view is one line per change: checks never depend on a terminal's width.
 from __future__ import annotations
 
 import itertools
+import os
+import pty
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import pytest
 
 from ishcd.client import Client
 from tests.api.test_pipeline_git import Repo
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import ISHCD, LiveServer, free_port
 
 ID = r"[0-9a-f-]{36}"
 TIMEOUT = 60
@@ -208,3 +211,39 @@ def test_logs_prints_each_jobs_log_under_a_header(
         1,
         "error: pipeline #1 has no log of deploy\n",
     )
+
+
+def on_a_terminal(server: LiveServer, *args: str) -> tuple[int, str]:
+    """Run ``ishcd`` with a pseudo-terminal as stdout; its exit status and what it drew."""
+    main, side = pty.openpty()
+    env = {**server.env, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
+    with subprocess.Popen([*ISHCD, *args], env=env, stdout=side, stderr=side) as process:
+        os.close(side)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the other end closed: the process is done
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        code = process.wait(timeout=TIMEOUT)
+    os.close(main)
+    return code, drawn.decode("utf-8", "replace")
+
+
+def test_watch_on_a_terminal_draws_the_jobs_in_place(
+    server: LiveServer, client: Client, tmp_path: Path
+) -> None:
+    project = project_with(client, tmp_path, {".ishcd.yml": FAILING})
+    server.ishcd("pipeline", "trigger", project)
+    code, drawn = on_a_terminal(server, "pipeline", "watch", "1", "--project", project)
+    assert code == 1
+    assert "\x1b[" in drawn  # drawn with escape sequences, not as lines of changes
+    assert not re.search(r"^\d\d:\d\d:\d\d build ", drawn, re.M)
+    assert "✓" in drawn  # build passed
+    assert "✗" in drawn  # test failed
+    assert "pipeline #1 error (failed)" in drawn
+    assert "==> test (workflow main): error, failed, exit code 3" in drawn
+    assert "check 7 FAILED: expected 2, got 3" in drawn
