@@ -60,6 +60,11 @@ def account(ok: int) -> Expected:
     return {**dict.fromkeys(PRINCIPALS, 403), ANONYMOUS: 401, **dict.fromkeys(ACCOUNTS, ok)}
 
 
+def signed_in(ok: int) -> Expected:
+    """Anyone authenticated, account or project token: ``ok`` (a search, filtered by access)."""
+    return {**dict.fromkeys(PRINCIPALS, ok), ANONYMOUS: 401}
+
+
 def site_admins(ok: int) -> Expected:
     return {**dict.fromkeys(PRINCIPALS, 403), ANONYMOUS: 401, SITE_ADMIN: ok, OTHER_SITE_ADMIN: ok}
 
@@ -118,6 +123,12 @@ async def queued_run(world: World, who: str) -> Call:
     """A run that stays queued: the server runs no runner."""
     run = await world.setup("POST", f"{world.job_path}/runs")
     return Call({"run_id": run["id"]})
+
+
+async def a_run_prefix(world: World, who: str) -> Call:
+    """The start of a queued run's id, to search for (who sees it: tests/api/test_run_lookup)."""
+    run = await world.setup("POST", f"{world.job_path}/runs")
+    return Call(query={"id_prefix": run["id"][:8]})
 
 
 async def queued_run_by_machine_names(world: World, who: str) -> Call:
@@ -249,6 +260,7 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", JOB + "/runs", in_project(READ, 200), queued_run),
     Operation("GET", P + "/runs", in_project(READ, 200), queued_run),
     Operation("GET", RUN, in_project(READ, 200), queued_run),
+    Operation("GET", "/v1/runs", signed_in(200), a_run_prefix),
     Operation("GET", "/v1/runs/{run_id}", in_project(READ, 200), queued_run),
     Operation(
         "GET", P + "/{job_ish}/run/{run_id}", in_project(READ, 200), queued_run_by_machine_names

@@ -145,7 +145,15 @@ def test_lists_print_one_row_per_item_or_the_json_array(server: LiveServer) -> N
     assert rows == [["echo", "echo", jobs["echo"]], ["fail", "fail", jobs["fail"]]]
 
     runs = out["runs"].stdout.splitlines()
-    assert runs[0].split() == ["ID", "JOB", "STATUS", "REASON", "CREATED", "DURATION"]
+    assert runs[0].split() == [
+        "ID",
+        "JOB",
+        "PIPELINE",
+        "STATUS",
+        "REASON",
+        "CREATED",
+        "DURATION",
+    ]
     age = r"(just now|\d+ seconds? ago)"
     assert re.fullmatch(rf"{failed.id}\s+fail\s+error\s+failed\s+{age}\s+\d+s", runs[1])
     assert re.fullmatch(rf"{ok.id}\s+echo\s+complete\s+{age}\s+\d+s", runs[2])

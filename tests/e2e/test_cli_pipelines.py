@@ -52,6 +52,14 @@ def config_file(tmp_path: Path, text: str, name: str = "ishcd.yml") -> str:
     return str(path)
 
 
+PROGRESS = re.compile(r"\d\d:\d\d:\d\d \S+ .+")  # the live view, piped: 12:00:05 build complete 1s
+
+
+def report_lines(stdout: str, skip: int = 1) -> list[str]:
+    """What ``--wait`` prints after the first ``skip`` lines, without the live view's lines."""
+    return [line for line in stdout.splitlines()[skip:] if not PROGRESS.fullmatch(line)]
+
+
 def started(stdout: str, project: str) -> tuple[str, str]:
     """The id and number from the first line, ``pipeline ID #N STATUS (PROJECT)``."""
     first = stdout.splitlines()[0]
@@ -76,7 +84,7 @@ def test_trigger_wait_prints_the_workflows_and_jobs_and_exits_0(
         "--wait",
     )
     pipeline_id, number = started(result.stdout, project)
-    lines = result.stdout.splitlines()[1:]
+    lines = report_lines(result.stdout)
     assert re.fullmatch(rf"pipeline {pipeline_id} #{number} complete after \d+s", lines[0])
     assert re.fullmatch(rf"workflow main ({ID}) complete", lines[1])
     assert re.fullmatch(rf"  build  complete  run {ID}", lines[2])
@@ -109,7 +117,7 @@ def test_a_failing_pipeline_exits_1_showing_the_failed_job_and_what_was_not_run(
     )
     assert result.returncode == 1, result.stderr
     pipeline_id, _ = started(result.stdout, project)
-    lines = result.stdout.splitlines()[1:]
+    lines = report_lines(result.stdout)
     assert re.fullmatch(rf"pipeline {pipeline_id} #1 error \(failed\) after \d+s", lines[0])
     assert re.fullmatch(rf"workflow main {ID} error \(failed\)", lines[1])
     assert re.fullmatch(rf"  build   error  failed, exit code 3, run {ID}", lines[2])
@@ -117,6 +125,11 @@ def test_a_failing_pipeline_exits_1_showing_the_failed_job_and_what_was_not_run(
         lines[3]
         == "  deploy  error  not run (dependency_failed): required job 'build' ended failed"
     )
+    # Then the failed job's log: its last lines, under a header.
+    assert re.fullmatch(
+        rf"==> build \(workflow main\): error, failed, exit code 3, run {ID} <==", lines[4]
+    )
+    assert lines[-1] == "boom"
 
 
 def test_params_reach_the_pipeline_and_a_bad_one_names_its_field(
@@ -192,7 +205,7 @@ def test_on_hold_exits_0_naming_the_approval_and_approve_lets_it_complete(
         "pipeline", "trigger", project, "--config", config_file(tmp_path, APPROVAL), "--wait"
     )
     pipeline_id, _ = started(held.stdout, project)
-    lines = held.stdout.splitlines()[1:]
+    lines = report_lines(held.stdout)
     assert lines[0] == f"pipeline {pipeline_id} #1 on_hold"
     workflow_id = re.fullmatch(rf"workflow main ({ID}) on_hold", lines[1])
     assert workflow_id, lines[1]
@@ -237,7 +250,8 @@ def test_promote_reports_refusals_and_a_failed_promotion(
     )
     unknown = server.ishcd("pipeline", "promote", pipeline_id, "nope", "--override", check=False)
     assert unknown.returncode == 1
-    assert "  name: pipeline 1's config has no promotion 'nope'" in unknown.stderr
+    # Said once: the one field's line is the message.
+    assert unknown.stderr == "error: name: pipeline 1's config has no promotion 'nope'\n"
     # Without a repository there is no .ishcd/deploy.yml to promote to.
     failed = server.ishcd("pipeline", "promote", pipeline_id, "deploy", "--override", check=False)
     assert failed.returncode == 1
@@ -408,7 +422,7 @@ def test_rerun_from_failed_with_a_request_token_twice_is_one_workflow(
     first = re.fullmatch(line + "\n", one.stdout)
     assert first, one.stdout
     two = server.ishcd(*args, "--wait")
-    lines = two.stdout.splitlines()
+    lines = report_lines(two.stdout, skip=0)
     second = re.fullmatch(line + ", started earlier with this request token", lines[0])
     assert second, two.stdout
     assert second.group(1) == first.group(1)
@@ -418,7 +432,7 @@ def test_rerun_from_failed_with_a_request_token_twice_is_one_workflow(
 
     unknown = server.ishcd("pipeline", "rerun", original.group(1), "--job", "nope", check=False)
     assert unknown.returncode == 1
-    assert "  jobs[0]: no job 'nope' here" in unknown.stderr
+    assert unknown.stderr == "error: jobs[0]: no job 'nope' here\n"
 
 
 def test_config_validate_a_good_and_a_bad_file(server: LiveServer, tmp_path: Path) -> None:

@@ -106,11 +106,13 @@ def client_from(url: str | None, token: str | None) -> Client:
 
 
 def report(exc: ClientError) -> None:
-    """Print a client error: its message, then each field error, to stderr."""
+    """Print a client error: its message, then each field error it does not say, to stderr."""
     typer.echo(f"error: {exc.message}", err=True)
     if isinstance(exc, ApiError):
         for problem in exc.errors:
-            typer.echo(f"  {problem.field}: {problem.message}", err=True)
+            line = f"{problem.field}: {problem.message}"
+            if line != exc.message:  # a one-field error's message is that field's line
+                typer.echo(f"  {line}", err=True)
     if isinstance(exc, Unauthorized) and _saved_token_in_use:
         typer.echo(
             f"(the token `ishcd login` saved in {userconfig.path()} no longer works: "

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ishcd.cli.connect import DEFAULT_URL, TokenOption, UrlOption, client_from, reporting_errors
+from ishcd.client import Client, Run
 
 projects_app = typer.Typer(help="Projects on an Ish CD server.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Jobs of a project on an Ish CD server.", no_args_is_help=True)
@@ -118,21 +119,35 @@ def list_runs(
         Literal["queued", "running", "complete", "error"] | None,
         typer.Option("--status", help="Only runs in this status", show_default=False),
     ] = None,
+    pipeline: Annotated[
+        int | None,
+        typer.Option(
+            "--pipeline",
+            metavar="N",
+            min=1,
+            help="Only the runs of pipeline number N's jobs",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs")] = 30,
     as_json: JsonOption = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """List a project's runs, newest first."""
+    """List a project's runs, newest first; a pipeline job's run shows its pipeline."""
     with client_from(url, token) as client, reporting_errors():
         listing = client.projects(project).runs()
-        found = listing.iter_all(status=status, job=job, per_page=min(limit, 100))
+        found = listing.iter_all(
+            status=status, job=job, pipeline=pipeline, per_page=min(limit, 100)
+        )
         runs = list(itertools.islice(found, limit))
+        pipelines = {} if as_json else _pipeline_names(client, runs)
     now = time.time()
     rows = [
         (
             r.id,
             r.job.machine_name,
+            pipelines.get(r.pipeline.id, "") if r.pipeline else "",
             Text(r.status, style=STATUS_STYLE.get(r.status, "")),
             r.error_reason or "",
             ago(r.created, now),
@@ -140,8 +155,19 @@ def list_runs(
         )
         for r in runs
     ]
-    headers = ("ID", "JOB", "STATUS", "REASON", "CREATED", "DURATION")
+    headers = ("ID", "JOB", "PIPELINE", "STATUS", "REASON", "CREATED", "DURATION")
     _show(runs, as_json, "runs", _table(headers, rows))
+
+
+def _pipeline_names(client: Client, runs: Iterable[Run]) -> dict[str, str]:
+    """``#12 main`` for each pipeline of the runs (read once each), by pipeline id."""
+    names: dict[str, str] = {}
+    for run in runs:
+        if run.pipeline is not None and run.pipeline.id not in names:
+            vcs = client.pipelines(run.pipeline.id).get().vcs
+            ref = vcs.branch or (f"tag {vcs.tag}" if vcs.tag else "") or (vcs.revision or "")[:12]
+            names[run.pipeline.id] = f"#{run.pipeline.number} {ref}".rstrip()
+    return names
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from ishcd.cli import lists
+from ishcd.cli import lists, watch
 from ishcd.cli.connect import (
     DEFAULT_URL,
     TokenOption,
@@ -26,7 +26,6 @@ from ishcd.cli.pipeline_report import (
     final_line,
     held_approvals,
     pipeline_line,
-    wait_and_report,
     workflow_report,
 )
 from ishcd.cli.run import parse_env
@@ -43,10 +42,11 @@ WaitOption = Annotated[
     bool,
     typer.Option(
         "--wait",
-        help="Wait until the pipeline is complete, error or on hold and print its jobs; "
-        "exit 1 if it ends in error",
+        help="Watch the jobs until the pipeline is complete, error or on hold, then print "
+        "them and the failed jobs' last log lines; exit 1 if it ends in error",
     ),
 ]
+LogLinesOption = Annotated[int, watch.LogLinesOption]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead")]
 
 
@@ -102,6 +102,7 @@ def trigger(
         ),
     ] = None,
     wait: WaitOption = False,
+    log_lines: LogLinesOption = watch.DEFAULT_LOG_LINES,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -123,10 +124,11 @@ def trigger(
                 typer.echo(line)
             raise typer.Exit(1)
         if wait:
-            wait_and_report(client, pipeline)
+            watch.watch_and_report(client, pipeline, log_lines=log_lines)
 
 
-def _find(client: Client, ref: str, project: str | None) -> Pipeline:
+def find_pipeline(client: Client, ref: str, project: str | None) -> Pipeline:
+    """The pipeline ``ref`` names: with ``project`` its number, else its id."""
     if project is not None:
         if not ref.isdigit():
             raise typer.BadParameter(f"{ref!r} is not a pipeline number", param_hint="PIPELINE")
@@ -136,22 +138,26 @@ def _find(client: Client, ref: str, project: str | None) -> Pipeline:
     return client.pipelines(ref).get()
 
 
+PipelineArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="PIPELINE",
+        help="A pipeline id, or with --project a pipeline number",
+        show_default=False,
+    ),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project", help="The project whose pipeline number PIPELINE is", show_default=False
+    ),
+]
+
+
 @pipeline_app.command("show")
 def show(
-    ref: Annotated[
-        str,
-        typer.Argument(
-            metavar="PIPELINE",
-            help="A pipeline id, or with --project a pipeline number",
-            show_default=False,
-        ),
-    ],
-    project: Annotated[
-        str | None,
-        typer.Option(
-            "--project", help="The project whose pipeline number PIPELINE is", show_default=False
-        ),
-    ] = None,
+    ref: PipelineArgument,
+    project: ProjectOption = None,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="First wait until it is complete, error or on hold"),
@@ -162,7 +168,7 @@ def show(
 ) -> None:
     """Show a pipeline: status, trigger, commit, parameters, errors, workflows and jobs."""
     with client_from(url, token) as client, reporting_errors():
-        pipeline = _find(client, ref, project)
+        pipeline = find_pipeline(client, ref, project)
         if wait:
             pipeline = client.pipelines(pipeline.id).wait()
         if as_json:
@@ -248,6 +254,7 @@ def approve(
     pipeline_id: PipelineIdArgument,
     job: Annotated[str, typer.Argument(help="The approval job on hold", show_default=False)],
     wait: WaitOption = False,
+    log_lines: LogLinesOption = watch.DEFAULT_LOG_LINES,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -265,7 +272,7 @@ def approve(
             f"approved {job} in workflow {approved.name} {approved.id}: workflow {approved.status}"
         )
         if wait:
-            wait_and_report(client, pipeline)
+            watch.watch_and_report(client, pipeline, log_lines=log_lines)
 
 
 @pipeline_app.command("promote")
@@ -324,6 +331,7 @@ def rerun(
         ),
     ] = None,
     wait: WaitOption = False,
+    log_lines: LogLinesOption = watch.DEFAULT_LOG_LINES,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -338,7 +346,8 @@ def rerun(
             f"in pipeline {workflow.pipeline.id} #{workflow.pipeline.number}){again}"
         )
         if wait:
-            wait_and_report(client, client.pipelines(workflow.pipeline.id).get())
+            pipeline = client.pipelines(workflow.pipeline.id).get()
+            watch.watch_and_report(client, pipeline, log_lines=log_lines)
 
 
 def register(app: typer.Typer) -> None:

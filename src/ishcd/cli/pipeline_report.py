@@ -6,8 +6,6 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 
-import typer
-
 from ishcd.cli import lists
 from ishcd.cli.config import error_line
 from ishcd.client import Client, Pipeline, Workflow, WorkflowJob
@@ -123,28 +121,6 @@ def _exit_code(client: Client, job: WorkflowJob) -> int | None:
     if job.error_reason != "failed" or job.run_id is None:
         return None
     return client.runs(job.run_id).get().exit_code
-
-
-def wait_and_report(client: Client, pipeline: Pipeline) -> None:
-    """Wait for the pipeline to settle, print how it went, and exit 0 unless it ended in error."""
-    try:
-        pipeline = client.pipelines(pipeline.id).wait()
-    except KeyboardInterrupt:
-        typer.echo(f"\nstopped waiting; pipeline {pipeline.id} goes on", err=True)
-        raise typer.Exit(130) from None
-    typer.echo(final_line(pipeline))
-    for line in error_lines(pipeline):
-        typer.echo(line)
-    lines, held = workflow_report(client, pipeline, only_latest=True)
-    for line in lines:
-        typer.echo(line)
-    if pipeline.on_hold:
-        for workflow, job in held:
-            typer.echo(
-                f"waiting for approval of {job.name} in workflow {workflow.name} {workflow.id}: "
-                f"ishcd pipeline approve {pipeline.id} {job.name}"
-            )
-    raise typer.Exit(1 if pipeline.status == "error" else 0)
 
 
 def describe(pipeline: Pipeline) -> list[str]:

@@ -63,6 +63,7 @@ from ishcd.client.pipeline_models import (
     Vcs,
     Workflow,
     WorkflowJob,
+    WorkflowRef,
 )
 from ishcd.client.pipelines import PipelineHandle, ProjectPipelines
 from ishcd.client.run import LogPart, Run
@@ -121,4 +122,5 @@ __all__ = [
     "Workflow",
     "WorkflowHandle",
     "WorkflowJob",
+    "WorkflowRef",
 ]

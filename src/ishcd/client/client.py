@@ -7,11 +7,12 @@ from typing import Any, overload
 
 import httpx
 
-from ishcd.client import errors
+from ishcd.client import errors, runs
 from ishcd.client.account import AccountHandle, TokenHandle, Tokens
 from ishcd.client.audit import Audit
 from ishcd.client.pipelines import PipelineHandle
 from ishcd.client.projects import ProjectHandle, Projects
+from ishcd.client.run import Run
 from ishcd.client.runs import RunHandle
 from ishcd.client.secrets import CredentialHandle, Credentials
 from ishcd.client.transport import DEFAULT_HOST, DEFAULT_TIMEOUT, Transport
@@ -119,6 +120,15 @@ class Client:
     def runs(self, run_id: str) -> RunHandle:
         """Any run you can see, by its id alone."""
         return RunHandle(self.transport, run_id)
+
+    def find_runs(self, id_prefix: str, *, limit: int = 5) -> list[Run]:
+        """The runs you can see whose id starts with ``id_prefix``, newest first.
+
+        At most ``limit`` (up to 100): ask for 2 and one back means the prefix is
+        unique. A prefix shorter than 4 hex digits, or not the start of an id, is
+        a :class:`~ishcd.client.errors.ValidationFailed` on ``id_prefix``.
+        """
+        return runs.find_runs(self.transport, id_prefix, limit)
 
     def pipelines(self, pipeline_id: str) -> PipelineHandle:
         """Any pipeline you can see, by its id (by number: ``projects(p).pipelines().get(n)``)."""

@@ -41,6 +41,24 @@ class PipelineRef:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WorkflowRef:
+    """The workflow a pipeline job's run belongs to."""
+
+    id: str
+    name: str
+
+
+def pipeline_ref(data: Any) -> PipelineRef | None:
+    """``{"id", "number"}`` as a :class:`PipelineRef`; None for null (or absent)."""
+    return None if data is None else PipelineRef(id=data["id"], number=int(data["number"]))
+
+
+def workflow_ref(data: Any) -> WorkflowRef | None:
+    """``{"id", "name"}`` as a :class:`WorkflowRef`; None for null (or absent)."""
+    return None if data is None else WorkflowRef(id=data["id"], name=data["name"])
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineTrigger:
     """What started a pipeline: ``type`` is ``api`` or ``promotion``."""
 

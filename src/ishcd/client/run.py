@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from ishcd.client import models
+from ishcd.client import models, pipeline_models
 
 if TYPE_CHECKING:
     from ishcd.client.runs import RunHandle
@@ -59,6 +59,9 @@ class Run:
     job: models.JobRef
     project: models.ProjectRef
     created_by: models.UserRef | None
+    # A pipeline job's run: its pipeline and workflow (None for a stored job's run).
+    pipeline: pipeline_models.PipelineRef | None = None
+    workflow: pipeline_models.WorkflowRef | None = None
     raw: dict[str, Any] = field(repr=False, compare=False)
     replayed: bool = False  # returned again for an idempotency key already used
     handle: RunHandle = field(repr=False, compare=False)
@@ -85,6 +88,8 @@ class Run:
                 job=models.job_ref(d["job"]),
                 project=models.project_ref(d["project"]),
                 created_by=models.user_ref(d["created_by"]),
+                pipeline=pipeline_models.pipeline_ref(d.get("pipeline")),
+                workflow=pipeline_models.workflow_ref(d.get("workflow")),
                 raw=dict(d),
                 replayed=replayed,
                 handle=handle,

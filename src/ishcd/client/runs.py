@@ -71,6 +71,16 @@ class RunHandle:
         complete = response.headers.get("X-Log-Complete", "").lower() == "true"
         return LogPart(response.content, next_offset, complete)
 
+    def stream_log(self, offset: int = 0, *, follow: bool = False) -> Iterator[bytes]:
+        """The log's bytes from ``offset``, unchanged (ANSI colours, binary), in chunks.
+
+        To its current end; with ``follow=True`` as it is written, until the run
+        ends. Nothing is held whole in memory. Close the iterator to stop early.
+        """
+        params = {"offset": offset, "follow": 1 if follow else None}
+        with self._transport.stream(self._path + "/log", params) as response:
+            yield from response.iter_bytes()
+
     def follow(self, offset: int = 0) -> Iterator[str]:
         """The log from byte ``offset`` as it is written, in chunks, until the run ends.
 
@@ -78,11 +88,9 @@ class RunHandle:
         to stop following early.
         """
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        params = {"offset": offset, "follow": 1}
-        with self._transport.stream(self._path + "/log", params) as response:
-            for chunk in response.iter_bytes():
-                if text := decoder.decode(chunk):
-                    yield text
+        for chunk in self.stream_log(offset, follow=True):
+            if text := decoder.decode(chunk):
+                yield text
         if tail := decoder.decode(b"", final=True):
             yield tail
 
@@ -161,14 +169,35 @@ class ProjectRuns(_Runs):
         *,
         status: str | None = None,
         job: str | None = None,
+        pipeline: int | None = None,
         page: int | None = None,
         per_page: int | None = None,
     ) -> RunList:
-        """One page of the project's runs, newest first; filter by ``status`` and ``job``."""
-        return self._list({"status": status, "job": job}, page, per_page)
+        """One page of the project's runs, newest first.
+
+        Filter by ``status``, stored ``job``, and ``pipeline`` (its number: the
+        runs of that pipeline's jobs).
+        """
+        return self._list(_filters(status, job, pipeline), page, per_page)
 
     def iter_all(
-        self, *, status: str | None = None, job: str | None = None, per_page: int = 100
+        self,
+        *,
+        status: str | None = None,
+        job: str | None = None,
+        pipeline: int | None = None,
+        per_page: int = 100,
     ) -> Iterator[Run]:
-        """Every run of the project (or of its ``job``), newest first, page after page."""
-        return self._iter({"status": status, "job": job}, per_page)
+        """Every run of the project (filtered as :meth:`list`), newest first, page after page."""
+        return self._iter(_filters(status, job, pipeline), per_page)
+
+
+def _filters(status: str | None, job: str | None, pipeline: int | None) -> dict[str, str | None]:
+    number = None if pipeline is None else str(int(pipeline))
+    return {"status": status, "job": job, "pipeline": number}
+
+
+def find_runs(transport: Transport, id_prefix: str, limit: int = 5) -> RunList:
+    """The runs you can see whose id starts with ``id_prefix``, newest first, at most ``limit``."""
+    params: dict[str, str | int | None] = {"id_prefix": id_prefix, "per_page": limit}
+    return [run_of(transport, item) for item in transport.items("/v1/runs", params)]

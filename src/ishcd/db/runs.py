@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from ishcd.db.database import Connection, Row
 from ishcd.db.query import Query, check_columns, insert
-from ishcd.db.tables import jobs, project_members, projects, runs, users
+from ishcd.db.tables import (
+    jobs,
+    pipelines,
+    project_members,
+    projects,
+    runs,
+    users,
+    workflow_jobs,
+    workflows,
+)
 
 
 class RunRecord(NamedTuple):
@@ -270,13 +279,30 @@ async def get_run_by_key(conn: Connection, job_id: str, key: str) -> RunRecord |
     return _run(await conn.fetch_one(_BY_KEY, job_id=job_id, key=key))
 
 
+# The workflow jobs of a project's pipeline, by the pipeline's number: their runs are its.
+_PIPELINE_JOBS = (
+    sa.select(workflow_jobs.c.id)
+    .select_from(
+        workflow_jobs.join(workflows, workflows.c.id == workflow_jobs.c.workflow_id).join(
+            pipelines, pipelines.c.id == workflows.c.pipeline_id
+        )
+    )
+    .where(
+        pipelines.c.project_id == sa.bindparam("project_id"),
+        pipelines.c.number == sa.bindparam("pipeline_number"),
+    )
+)
+
+
 @functools.lru_cache(maxsize=16)
-def _list_query(by_job: bool, by_status: bool) -> Query:
+def _list_query(by_job: bool, by_status: bool, by_pipeline: bool = False) -> Query:
     stmt = _SELECT.where(runs.c.project_id == sa.bindparam("project_id"))
     if by_job:
         stmt = stmt.where(runs.c.job_id == sa.bindparam("job_id"))
     if by_status:
         stmt = stmt.where(runs.c.status == sa.bindparam("status"))
+    if by_pipeline:
+        stmt = stmt.where(runs.c.workflow_job_id.in_(_PIPELINE_JOBS))
     stmt = stmt.order_by(runs.c.seq.desc()).limit(sa.bindparam("limit"))
     return Query(stmt.offset(sa.bindparam("offset")))
 
@@ -289,15 +315,71 @@ async def list_runs(
     status: str | None,
     limit: int,
     offset: int,
+    pipeline_number: int | None = None,
 ) -> list[RunRecord]:
-    """Runs of a project, newest first, optionally of one job or in one status."""
+    """Runs of a project, newest first, optionally of one job, in one status, of one pipeline."""
     params: dict[str, Any] = {"project_id": project_id, "limit": limit, "offset": offset}
     if job_id is not None:
         params["job_id"] = job_id
     if status is not None:
         params["status"] = status
-    query = _list_query(job_id is not None, status is not None)
+    if pipeline_number is not None:
+        params["pipeline_number"] = pipeline_number
+    query = _list_query(job_id is not None, status is not None, pipeline_number is not None)
     return [RunRecord._make(row) for row in await conn.fetch_all(query, **params)]
+
+
+@functools.lru_cache(maxsize=4)
+def _prefix_query(scope: str) -> Query:
+    """Runs whose id starts with a prefix, newest first, among those ``scope`` may see.
+
+    ``scope``: ``all`` (a site admin), ``project`` (a project token's project) or
+    ``member`` (the projects the user is a member of). The range condition lets
+    the unique index on ``id`` find them; ``LIKE`` keeps exactly the prefix's.
+    """
+    stmt = _SELECT.where(
+        runs.c.id >= sa.bindparam("prefix"), runs.c.id.like(sa.bindparam("pattern"))
+    )
+    if scope == "project":
+        stmt = stmt.where(runs.c.project_id == sa.bindparam("project_id"))
+    elif scope == "member":
+        member = (
+            sa.select(project_members.c.project_id)
+            .where(project_members.c.user_id == sa.bindparam("user_id"))
+            .scalar_subquery()
+        )
+        stmt = stmt.where(runs.c.project_id.in_(member))
+    stmt = stmt.order_by(runs.c.seq.desc()).limit(sa.bindparam("limit"))
+    return Query(stmt.offset(sa.bindparam("offset")))
+
+
+async def runs_by_prefix(
+    conn: Connection,
+    prefix: str,
+    *,
+    user_id: str | None,
+    project_id: str | None,
+    limit: int,
+    offset: int,
+) -> list[RunRecord]:
+    """Runs whose id starts with ``prefix`` (hex digits and dashes), newest first.
+
+    In ``project_id`` only when given, else in the projects ``user_id`` is a
+    member of when given, else in every project.
+    """
+    params: dict[str, Any] = {
+        "prefix": prefix,
+        "pattern": prefix + "%",
+        "limit": limit,
+        "offset": offset,
+    }
+    scope = "all"
+    if project_id is not None:
+        scope, params["project_id"] = "project", project_id
+    elif user_id is not None:
+        scope, params["user_id"] = "member", user_id
+    rows = await conn.fetch_all(_prefix_query(scope), **params)
+    return [RunRecord._make(row) for row in rows]
 
 
 async def claim_next(

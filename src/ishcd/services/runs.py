@@ -150,14 +150,40 @@ async def list_runs(
     status: str | None,
     limit: int,
     offset: int,
+    pipeline_number: int | None = None,
 ) -> list[RunRecord]:
-    """Runs of a project (or of one of its jobs), newest first."""
+    """Runs of a project (or of one of its jobs, or of one of its pipelines), newest first."""
     project = await access.project_for(conn, caller, project_ish)
     job_id = None
     if job_ish is not None:
         job_id = (await access.job_in(conn, project, job_ish)).id
     return await runs_db.list_runs(
-        conn, project.id, job_id=job_id, status=status, limit=limit, offset=offset
+        conn,
+        project.id,
+        job_id=job_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        pipeline_number=pipeline_number,
+    )
+
+
+async def find_runs(
+    conn: Connection, caller: Caller, id_prefix: str, *, limit: int, offset: int
+) -> list[RunRecord]:
+    """The runs the caller may see whose id starts with ``id_prefix``, newest first.
+
+    A project token sees its project's runs; a site admin every run; anyone
+    else the runs of the projects they are a member of.
+    """
+    prefix = id_prefix.lower()
+    if caller.is_project_token:
+        return await runs_db.runs_by_prefix(
+            conn, prefix, user_id=None, project_id=caller.project_id, limit=limit, offset=offset
+        )
+    user_id = None if caller.is_admin else caller.user_id
+    return await runs_db.runs_by_prefix(
+        conn, prefix, user_id=user_id, project_id=None, limit=limit, offset=offset
     )
 
 

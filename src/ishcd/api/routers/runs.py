@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ishcd.api.deps import MAX_INT64, Authenticated, Context, PageDep, PathOnly, context
+from ishcd.api.deps import MAX_INT32, MAX_INT64, Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runs import RunIn, RunOut, run_json
 from ishcd.services import logs, runs
@@ -45,6 +45,8 @@ OffsetQuery = Annotated[int, Query(ge=0, le=MAX_INT64, description="Byte offset 
 FollowQuery = Annotated[
     bool, Query(description="Stream the log as it is written, until the run ends")
 ]
+# The start of a UUID: at least 4 hex digits first, then hex digits and dashes.
+ID_PREFIX_PATTERN = r"^[0-9a-fA-F]{4}[0-9a-fA-F-]{0,32}$"
 StatusQuery = Annotated[Status | None, Query(description="Only runs in this status")]
 
 
@@ -126,10 +128,48 @@ async def list_project_runs(
     job: Annotated[str | None, Query(description="Only runs of this job (id or machine name)")] = (
         None
     ),
+    pipeline: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_INT32,
+            description="Only the runs of this pipeline's jobs (the pipeline's number)",
+        ),
+    ] = None,
 ) -> list[RunOut]:
     """List a project's runs, newest first."""
     ctx = context(request)
-    return await _list(request, response, ctx, project_ish, job, status, page)
+    return await _list(request, response, ctx, project_ish, job, status, page, pipeline)
+
+
+@router.get("/runs", response_model=list[RunOut], responses=responses(401, 422))
+async def find_runs(
+    request: Request,
+    response: Response,
+    page: PageDep,
+    id_prefix: Annotated[
+        str,
+        Query(
+            min_length=4,
+            max_length=36,
+            pattern=ID_PREFIX_PATTERN,
+            description="The start of a run id: at least 4 hex digits (dashes where the id "
+            "has them; any case)",
+            examples=["3f2a9c"],
+        ),
+    ],
+) -> list[RunOut]:
+    """Find the runs you can see whose id starts with `id_prefix`, newest first.
+
+    For clients that let people type a short run id: ask with `per_page=2` (or a
+    few more), and one run back means the prefix is unique.
+    """
+    ctx = context(request)
+    async with ctx.db.read() as conn:
+        rows = await runs.find_runs(
+            conn, ctx.caller, id_prefix, limit=page.fetch, offset=page.offset
+        )
+    return [RunOut.of(run) for run in page.finish(request, response, rows)]
 
 
 async def _list(
@@ -140,6 +180,7 @@ async def _list(
     job_ish: str | None,
     status: str | None,
     page: PageDep,
+    pipeline: int | None = None,
 ) -> list[RunOut]:
     async with ctx.db.read() as conn:
         rows = await runs.list_runs(
@@ -150,6 +191,7 @@ async def _list(
             status=status,
             limit=page.fetch,
             offset=page.offset,
+            pipeline_number=pipeline,
         )
     return [RunOut.of(run) for run in page.finish(request, response, rows)]
 
