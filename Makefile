@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
-	$(BIN)/mypy --strict src bench
+	$(BIN)/mypy --strict src bench tests
 
 test: lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

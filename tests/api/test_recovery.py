@@ -100,7 +100,7 @@ async def test_a_run_given_up_as_lost_is_abandoned_by_its_runner(
             assert await dispatch.give_up_runs(conn, api.server.runtime, [run["id"]]) == [run["id"]]
         # The runner hears "gone" at its next heartbeat and stops the process.
         for _ in range(100):
-            if not api.server.pool or not api.server.pool._executions:  # type: ignore[union-attr]
+            if not api.server.pool or not api.server.pool._executions:
                 break
             await asyncio.sleep(0.05)
         assert not api.server.pool._executions  # type: ignore[union-attr]
@@ -142,6 +142,7 @@ async def test_a_run_whose_secrets_cannot_be_read_ends_setup_failed(
             if record.status == "error":
                 break
             await asyncio.sleep(0.02)
+        assert record is not None
         assert record.error_reason == "setup_failed"
         assert "server key" in api.server.logs.path(run["id"]).read_text()
         # The runner goes on with other work.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -123,6 +123,6 @@ class Run:
         """The log from byte ``offset`` to its current end."""
         return self.handle.log(offset)
 
-    def follow(self, offset: int = 0) -> Iterator[str]:
+    def follow(self, offset: int = 0) -> Generator[str, None, None]:
         """The log from ``offset`` as it is written, until the run ends."""
         return self.handle.follow(offset)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 from ishcd.client import backoff, errors
@@ -81,7 +81,7 @@ class RunHandle:
         with self._transport.stream(self._path + "/log", params) as response:
             yield from response.iter_bytes()
 
-    def follow(self, offset: int = 0) -> Iterator[str]:
+    def follow(self, offset: int = 0) -> Generator[str, None, None]:
         """The log from byte ``offset`` as it is written, in chunks, until the run ends.
 
         Close the iterator (or stop iterating it inside ``contextlib.closing``)
