@@ -116,7 +116,8 @@ class Screen:
     """On a terminal: every workflow's jobs redrawn in place, a spinner on running ones."""
 
     def __init__(self, console: Console):
-        self.live = Live(console=console, refresh_per_second=8, transient=False)
+        # transient: the board gives way to the final report, which lists the jobs again
+        self.live = Live(console=console, refresh_per_second=8, transient=True)
         self.started = False
 
     def update(self, board: Board) -> None:
