@@ -247,3 +247,34 @@ def test_watch_on_a_terminal_draws_the_jobs_in_place(
     assert "pipeline #1 error (failed)" in drawn
     assert "==> test (workflow main): error, failed, exit code 3" in drawn
     assert "check 7 FAILED: expected 2, got 3" in drawn
+
+
+MATRIX = """\
+version: 1
+jobs:
+  test: {steps: [{run: 'echo "tested with << matrix.shell >>"'}]}
+  testing: {steps: [{run: echo other}]}
+workflows:
+  main:
+    jobs:
+      - test: {matrix: {parameters: {shell: [bash, dash]}}}
+      - testing
+"""
+
+
+def test_logs_of_a_matrix_job_by_the_name_it_was_made_from(
+    server: LiveServer, client: Client, tmp_path: Path
+) -> None:
+    project = project_with(client, tmp_path, {".ishcd.yml": MATRIX})
+    server.ishcd("pipeline", "trigger", project, "--wait")
+    logs = server.ishcd("pipeline", "logs", "1", "--project", project, "--job", "test").stdout
+    lines = logs.splitlines()
+    headers = sorted(line.split()[1] for line in lines if line.startswith("==> "))
+    assert headers == ["test-shellbash", "test-shelldash"]  # not "testing"
+    assert sorted(line for line in lines if line.startswith("tested")) == [
+        "tested with bash",
+        "tested with dash",
+    ]
+    one = server.ishcd("pipeline", "logs", "1", "--project", project, "--job", "test-shelldash")
+    assert "tested with dash" in one.stdout
+    assert "tested with bash" not in one.stdout

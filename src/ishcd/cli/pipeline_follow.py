@@ -23,6 +23,7 @@ from ishcd.cli.pipeline import (
     pipeline_app,
 )
 from ishcd.cli.pipeline_report import job_detail, latest
+from ishcd.client import WorkflowJob
 
 
 @pipeline_app.command("watch")
@@ -55,7 +56,7 @@ def logs(
             "--job",
             "-j",
             metavar="NAME",
-            help="Only this job's log (repeatable)",
+            help="Only this job's log (repeatable); a matrix job's name means all of its jobs",
             show_default=False,
         ),
     ] = None,
@@ -77,11 +78,12 @@ def logs(
         shown: set[str] = set()
         for workflow in latest(client.pipelines(pipeline.id).workflows()):
             for item in client.workflows(workflow.id).jobs():
-                if wanted and item.name not in wanted:
+                asked = _asked_for(item, wanted)
+                if wanted and asked is None:
                     continue
                 if item.run_id is None or (failed and item.status != "error"):
                     continue
-                shown.add(item.name)
+                shown.add(asked or item.name)
                 typer.echo(watch.log_header(workflow, item, job_detail(item)))
                 tail = b""
                 for chunk in client.runs(item.run_id).stream_log(0):
@@ -96,6 +98,18 @@ def logs(
         typer.echo(
             f"no {'failed ' if failed else ''}job logs in pipeline #{pipeline.number}", err=True
         )
+
+
+def _asked_for(item: WorkflowJob, wanted: set[str]) -> str | None:
+    """Which of the names asked for is this job: its own, or for a job of a matrix
+    (``test-shbash``) the name of the job it was made from (``test``)."""
+    if item.name in wanted:
+        return item.name
+    if item.matrix:
+        for name in wanted:
+            if item.name.startswith(f"{name}-"):
+                return name
+    return None
 
 
 def register(app: typer.Typer) -> None:
