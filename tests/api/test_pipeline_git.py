@@ -109,6 +109,7 @@ async def test_each_job_works_in_a_checkout_of_the_triggered_commit(
     first = repo.push({".ishcd.yml": SHOW, "version.txt": "one\n"})
     pipeline = await trigger(api)  # the default branch
     log = await show_log(api, pipeline["id"])
+    assert log.startswith(f"[ishcd] checking out {first}\n")  # Ish CD's lines, each its own
     assert "one\n" in log
     assert f"rev={first} branch=main tag=\n" in log
     assert f"number=1 at {first}\n" in log

@@ -57,6 +57,7 @@ class LogWriter:
         self.offset = 0
         self._masker = Masker(secrets)
         self._lock = asyncio.Lock()
+        self._at_line_start = True
 
     async def write(self, data: bytes) -> None:
         """The script's output: secrets masked, even across writes."""
@@ -69,7 +70,8 @@ class LogWriter:
     async def note(self, message: str) -> None:
         """A line from Ish CD itself, set apart from the script's output."""
         await self.flush()
-        await self._append(f"\n[ishcd] {message}\n".encode())
+        apart = "" if self._at_line_start else "\n"  # after output that did not end its line
+        await self._append(f"{apart}[ishcd] {message}\n".encode())
 
     async def _append(self, data: bytes) -> None:
         if not data:
@@ -77,6 +79,7 @@ class LogWriter:
         async with self._lock:
             await self.protocol.append_log(self.run_id, self.offset, data)
             self.offset += len(data)
+            self._at_line_start = data.endswith(b"\n")
 
 
 def exit_code_of(returncode: int) -> int:
