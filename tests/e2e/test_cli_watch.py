@@ -200,7 +200,10 @@ def test_logs_prints_each_jobs_log_under_a_header(
     assert build_log[-1] == "compiled"
     assert every[-1] == "check 7 FAILED: expected 2, got 3"
     failed = server.ishcd("pipeline", "logs", "1", "--project", project, "--failed").stdout
-    assert [line.split()[1] for line in failed.splitlines() if line.startswith("==> ")] == ["test"]
+    assert [line for line in failed.splitlines() if line.startswith("==> ")] == [headers[1]]
+    assert re.fullmatch(
+        rf"==> test \(workflow main\): error, failed, exit code 3, run {ID} <==", headers[1]
+    )
     one = server.ishcd("pipeline", "logs", "1", "--project", project, "--job", "build").stdout
     assert one.splitlines()[0] == headers[0]
     assert "FAILED" not in one

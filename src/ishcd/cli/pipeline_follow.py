@@ -84,9 +84,11 @@ def logs(
                 if item.run_id is None or (failed and item.status != "error"):
                     continue
                 shown.add(asked or item.name)
-                typer.echo(watch.log_header(workflow, item, job_detail(item)))
+                run = client.runs(item.run_id)
+                exit_code = run.get().exit_code if item.error_reason == "failed" else None
+                typer.echo(watch.log_header(workflow, item, job_detail(item, exit_code)))
                 tail = b""
-                for chunk in client.runs(item.run_id).stream_log(0):
+                for chunk in run.stream_log(0):
                     runs.write_bytes([chunk])
                     tail = chunk[-1:] or tail
                 if tail and tail != b"\n":
