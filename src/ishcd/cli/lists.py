@@ -1,4 +1,4 @@
-"""``ishcd projects list``, ``ishcd jobs list``, ``ishcd runs list``: tables, or ``--json``."""
+"""``ishcd runs list`` (a table, or ``--json``), and the options and times lists share."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from ishcd.cli import tables
 from ishcd.cli.connect import DEFAULT_URL, TokenOption, UrlOption, client_from, reporting_errors
 from ishcd.client import Client, Run
 
-projects_app = typer.Typer(help="Projects on an Ish CD server.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Jobs of a project on an Ish CD server.", no_args_is_help=True)
 runs_app = typer.Typer(help="Runs on an Ish CD server.", no_args_is_help=True)
 
 JsonOption = Annotated[
@@ -50,31 +48,6 @@ def ago(then: int, now: float) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"  # pragma: no cover - the loop always returns
-
-
-@projects_app.command("list")
-def list_projects(
-    as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
-) -> None:
-    """List the projects you can see."""
-    with client_from(url, token) as client, reporting_errors():
-        projects = list(client.projects().iter_all())
-    rows = [(p.machine_name, p.name, p.id) for p in projects]
-    tables.show(projects, as_json, "projects", tables.table(("MACHINE NAME", "NAME", "ID"), rows))
-
-
-@jobs_app.command("list")
-def list_jobs(
-    project: ProjectArgument,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """List a project's jobs."""
-    with client_from(url, token) as client, reporting_errors():
-        jobs = list(client.projects(project).jobs().iter_all())
-    rows = [(j.machine_name, j.name, j.id) for j in jobs]
-    tables.show(jobs, as_json, "jobs", tables.table(("MACHINE NAME", "NAME", "ID"), rows))
 
 
 @runs_app.command("list")
@@ -139,6 +112,4 @@ def _pipeline_names(client: Client, runs: Iterable[Run]) -> dict[str, str]:
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(projects_app, name="projects")
-    app.add_typer(jobs_app, name="jobs")
     app.add_typer(runs_app, name="runs")
