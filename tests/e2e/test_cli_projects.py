@@ -4,6 +4,8 @@ real server, in a narrow terminal: the output does not depend on its width."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import subprocess
 from pathlib import Path
@@ -31,6 +33,27 @@ def ishcd(
         check=False,
         **kw,
     )
+
+
+def answering(server: LiveServer, answer: str, *args: str) -> tuple[int, str]:
+    """``ishcd ARGS`` on a pseudo-terminal, typing ``answer``; its exit status and output."""
+    main, side = pty.openpty()
+    os.write(main, answer.encode() + b"\n")
+    command = [*ISHCD, *args]
+    with subprocess.Popen(command, env=server.env, stdin=side, stdout=side, stderr=side) as process:
+        os.close(side)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the other end closed: the process is done
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=60)
+    os.close(main)
+    return code, shown.decode("utf-8", "replace")
 
 
 def fields(output: str) -> dict[str, str]:
@@ -206,3 +229,15 @@ def test_jobs_from_stdin_and_from_a_file_then_run(live_server: LiveServer, tmp_p
     bad = ishcd(live_server, "jobs", "create", "shop", "X", "--script", "true", "--variable", "=x")
     assert bad.returncode == 2
     assert "NAME=DEFAULT" in bad.stderr
+
+
+def test_delete_asks_on_a_terminal(live_server: LiveServer) -> None:
+    with Client(live_server.token, host=live_server.url) as client:
+        client.projects().create("Shop")
+    code, shown = answering(live_server, "n", "projects", "delete", "shop")
+    assert "Delete project shop with its jobs, pipelines, runs and logs? [y/N]" in shown
+    assert (code, "error: not deleted" in shown) == (1, True)
+    assert ishcd(live_server, "projects", "show", "shop").returncode == 0
+    code, shown = answering(live_server, "y", "projects", "delete", "shop")
+    assert (code, "deleted project shop" in shown) == (0, True)
+    assert ishcd(live_server, "projects", "show", "shop").returncode == 1

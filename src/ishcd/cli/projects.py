@@ -153,7 +153,7 @@ def create_project(
             name,
             machine_name=machine_name,
             description=description or None,
-            repository=None if repository is None else local_repository(repository),
+            repository=local_repository(repository) if repository else None,
             default_branch=default_branch,
             log_retention_days=log_retention_days,
         )
