@@ -1,10 +1,12 @@
-"""The client commands' pure parts: ``-e`` pairs, ``PROJECT/JOB``, and how times read."""
+"""The client commands' pure parts: ``-e`` pairs, ``PROJECT/JOB``, how times read, repositories."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ishcd.cli import lists, run
+from ishcd.cli import lists, projects, run
 
 
 def test_env_pairs_become_a_dict_splitting_at_the_first_equals() -> None:
@@ -52,3 +54,28 @@ def test_creation_times_read_as_ages(age: int, text: str) -> None:
 
 def test_creation_times_older_than_a_month_read_as_dates() -> None:
     assert lists.ago(40 * 86400, 80 * 86400).startswith("1970-02-")
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://git.example.com/shop.git",
+        "ssh://git@example.com/shop.git",
+        "git@example.com:shop.git",
+        "file:///srv/git/shop",
+        "no/such/directory",
+        "",
+    ],
+)
+def test_a_repository_that_is_no_local_directory_is_sent_as_given(given: str) -> None:
+    assert projects.local_repository(given) == given
+
+
+def test_a_local_repository_directory_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shop").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert projects.local_repository(".") == str(tmp_path.resolve())
+    assert projects.local_repository("shop") == str((tmp_path / "shop").resolve())
+    assert projects.local_repository(str(tmp_path)) == str(tmp_path.resolve())

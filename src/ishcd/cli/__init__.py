@@ -10,10 +10,12 @@ from ishcd.cli import (
     access,
     admin,
     config,
+    jobs,
     lists,
     login,
     pipeline,
     pipeline_follow,
+    projects,
     run,
     runs,
     secrets,
@@ -29,6 +31,8 @@ app = typer.Typer(
 )
 server.register(app)
 run.register(app)
+projects.register(app)
+jobs.register(app)
 lists.register(app)
 runs.register(app)
 admin.register(app)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from ishcd.cli import lists
+from ishcd.cli import lists, tables
 from ishcd.cli.connect import (
     DEFAULT_URL,
     TokenOption,
@@ -58,8 +58,8 @@ def list_members(
     """List a project's members and pending invitations."""
     with client_from(url, token) as client, reporting_errors():
         members = list(client.projects(project).members().iter_all())
-    table = lists._table(("MEMBER", "ROLE", "STATUS", "ID"), map(_member_row, members))
-    lists._show(members, as_json, "members", table)
+    table = tables.table(("MEMBER", "ROLE", "STATUS", "ID"), map(_member_row, members))
+    tables.show(members, as_json, "members", table)
 
 
 @members_app.command("add")
@@ -180,7 +180,7 @@ def list_tokens(
         for t in tokens
     ]
     headers = ("NAME", *(["ROLE"] if project else []), "CREATED", "LAST USED", "EXPIRES", "ID")
-    lists._show(list(tokens), as_json, "tokens", lists._table(headers, rows))
+    tables.show(list(tokens), as_json, "tokens", tables.table(headers, rows))
 
 
 @tokens_app.command("create")

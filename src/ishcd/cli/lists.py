@@ -1,24 +1,20 @@
-"""``ishcd projects list``, ``ishcd jobs list``, ``ishcd runs list``: tables, or ``--json``."""
+"""``ishcd runs list`` (a table, or ``--json``), and the options and times lists share."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from ishcd.cli import tables
 from ishcd.cli.connect import DEFAULT_URL, TokenOption, UrlOption, client_from, reporting_errors
 from ishcd.client import Client, Run
 
-projects_app = typer.Typer(help="Projects on an Ish CD server.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Jobs of a project on an Ish CD server.", no_args_is_help=True)
 runs_app = typer.Typer(help="Runs on an Ish CD server.", no_args_is_help=True)
 
 JsonOption = Annotated[
@@ -52,61 +48,6 @@ def ago(then: int, now: float) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"  # pragma: no cover - the loop always returns
-
-
-def _print(table: Table) -> None:
-    console = Console()
-    if console.is_terminal:
-        console.print(table)
-        return
-    # Piped: one line per row, not wrapped to an imagined 80 columns, no padding at the end.
-    console = Console(width=1000)
-    with console.capture() as capture:
-        console.print(table)
-    for line in capture.get().splitlines():
-        typer.echo(line.rstrip())
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str | Text]]) -> Table:
-    table = Table(*headers, box=None, pad_edge=False, header_style="bold")
-    for row in rows:
-        # Text cells: a name with [brackets] is shown as is, not taken for markup.
-        table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
-    return table
-
-
-def _show(items: list[Any], as_json: bool, what: str, table: Table) -> None:
-    if as_json:
-        typer.echo(json.dumps([item.raw for item in items], indent=2))
-    elif not items:
-        typer.echo(f"no {what}", err=True)
-    else:
-        _print(table)
-
-
-@projects_app.command("list")
-def list_projects(
-    as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
-) -> None:
-    """List the projects you can see."""
-    with client_from(url, token) as client, reporting_errors():
-        projects = list(client.projects().iter_all())
-    rows = [(p.machine_name, p.name, p.id) for p in projects]
-    _show(projects, as_json, "projects", _table(("MACHINE NAME", "NAME", "ID"), rows))
-
-
-@jobs_app.command("list")
-def list_jobs(
-    project: ProjectArgument,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """List a project's jobs."""
-    with client_from(url, token) as client, reporting_errors():
-        jobs = list(client.projects(project).jobs().iter_all())
-    rows = [(j.machine_name, j.name, j.id) for j in jobs]
-    _show(jobs, as_json, "jobs", _table(("MACHINE NAME", "NAME", "ID"), rows))
 
 
 @runs_app.command("list")
@@ -156,7 +97,7 @@ def list_runs(
         for r in runs
     ]
     headers = ("ID", "JOB", "PIPELINE", "STATUS", "REASON", "CREATED", "DURATION")
-    _show(runs, as_json, "runs", _table(headers, rows))
+    tables.show(runs, as_json, "runs", tables.table(headers, rows))
 
 
 def _pipeline_names(client: Client, runs: Iterable[Run]) -> dict[str, str]:
@@ -171,6 +112,4 @@ def _pipeline_names(client: Client, runs: Iterable[Run]) -> dict[str, str]:
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(projects_app, name="projects")
-    app.add_typer(jobs_app, name="jobs")
     app.add_typer(runs_app, name="runs")

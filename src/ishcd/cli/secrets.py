@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from ishcd.cli import lists
+from ishcd.cli import lists, tables
 from ishcd.cli.connect import (
     DEFAULT_URL,
     TokenOption,
@@ -75,7 +75,7 @@ def list_envvars(
         envvars = list(client.projects(project).envvars().iter_all())
     now = time.time()
     rows = [(e.name, e.value, lists.ago(e.changed, now)) for e in envvars]
-    lists._show(envvars, as_json, "env vars", lists._table(("NAME", "VALUE", "CHANGED"), rows))
+    tables.show(envvars, as_json, "env vars", tables.table(("NAME", "VALUE", "CHANGED"), rows))
 
 
 @envvars_app.command("set")
@@ -120,7 +120,7 @@ def list_credentials(
     now = time.time()
     rows = [(c.name, c.env, c.value, lists.ago(c.created, now), c.id) for c in credentials]
     headers = ("NAME", "ENV", "VALUE", "CREATED", "ID")
-    lists._show(credentials, as_json, "credentials", lists._table(headers, rows))
+    tables.show(credentials, as_json, "credentials", tables.table(headers, rows))
 
 
 @credentials_app.command("create")

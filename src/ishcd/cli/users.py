@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ishcd.cli import lists
+from ishcd.cli import lists, tables
 from ishcd.cli.access import date_text
 from ishcd.cli.connect import (
     DEFAULT_URL,
@@ -56,7 +56,7 @@ def list_users(
         for u in users
     ]
     headers = ("USERNAME", "NAME", "EMAIL", "ADMIN", "DISABLED", "ID")
-    lists._show(users, as_json, "users", lists._table(headers, rows))
+    tables.show(users, as_json, "users", tables.table(headers, rows))
 
 
 def _print_user(user: User) -> None:
@@ -198,7 +198,7 @@ def list_audit(
     now = time.time()
     rows = [_event_row(event, now) for event in events]
     headers = ("WHEN", "ACTION", "ACTOR", "PROJECT", "TARGET")
-    lists._show(events, as_json, "events", lists._table(headers, rows))
+    tables.show(events, as_json, "events", tables.table(headers, rows))
 
 
 def register(app: typer.Typer) -> None:

@@ -134,6 +134,7 @@ class Project:
     changed: int
     repository: str | None = None  # where its pipelines' code comes from
     default_branch: str = "main"
+    log_retention_days: int | None = None  # None: the server's setting
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod

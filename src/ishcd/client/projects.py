@@ -42,12 +42,15 @@ class Projects:
         description: str | None = None,
         repository: str | None = None,
         default_branch: str | None = None,
+        log_retention_days: int | None = None,
     ) -> Project:
         """Create a project; you become its admin.
 
         ``machine_name`` (used in URLs) is made from ``name`` when absent.
         ``repository`` (a git URL or a path on the server) is where its
-        pipelines' code and ``.ishcd.yml`` come from.
+        pipelines' code and ``.ishcd.yml`` come from. ``log_retention_days``
+        (at most the server's) keeps finished runs' logs that long; absent: the
+        server's setting.
         """
         body: dict[str, object] = {"name": name, "machine_name": machine_name}
         body["description"] = description
@@ -55,6 +58,8 @@ class Projects:
             body["repository"] = repository
         if default_branch is not None:
             body["default_branch"] = default_branch
+        if log_retention_days is not None:
+            body["log_retention_days"] = log_retention_days
         return Project.from_json(self._transport.json("POST", "/v1/projects", json=body))
 
 
@@ -74,8 +79,8 @@ class ProjectHandle:
         return Project.from_json(self._transport.json("GET", self.path))
 
     def update(self, **fields: object) -> Project:
-        """Change ``name``, ``machine_name``, ``description``, ``repository`` or
-        ``default_branch``; only the fields given."""
+        """Change ``name``, ``machine_name``, ``description``, ``repository``,
+        ``default_branch`` or ``log_retention_days``; only the fields given."""
         return Project.from_json(self._transport.json("PATCH", self.path, json=fields))
 
     def delete(self) -> None:
