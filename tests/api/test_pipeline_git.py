@@ -354,6 +354,23 @@ async def test_off_main_a_promotion_is_by_hand(
     assert forced.status_code == 201, forced.text
 
 
+async def test_without_auto_promote_a_promotion_never_starts_by_itself(
+    api: Api, project: dict[str, Any], repo: Repo, tmp_path: Path
+) -> None:
+    config = (
+        PIPELINE.replace("      - hold: {requires: [test]}\n", "")
+        .replace("requires: [hold]", "requires: [test]")
+        .replace("    auto_promote: {when: {branch: main, result: passed}}\n", "")
+    )
+    assert "auto_promote" not in config
+    repo.push({".ishcd.yml": config, ".ishcd/deploy.yml": DEPLOY, "version.txt": "3.0\n"})
+    created = await trigger(api, branch="main", parameters={"flag": str(tmp_path)})
+    assert (await wait_pipeline(api, created["id"]))["status"] == "complete"
+    assert await children_of(api, created["id"]) == []  # on main too: by hand only
+    listed = (await api.get("/v1/projects/app/pipelines")).json()
+    assert [p["number"] for p in listed] == [created["number"]]
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

@@ -74,6 +74,8 @@ async def promote_automatically(conn: Connection, runtime: Runtime, pipeline_id:
             project.repository is None and promotion.pipeline_file not in pipeline.promotion_sources
         ):
             continue  # nothing to read the promotion's config from
+        if promotion.auto_branch is None and promotion.auto_result is None:
+            continue  # no auto_promote: promoted by hand only
         if promotion.auto_result not in (None, "passed"):  # passed is the one result known
             continue
         if promotion.auto_branch is not None and not filters.matches(
