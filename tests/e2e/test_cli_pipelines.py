@@ -216,7 +216,8 @@ def test_on_hold_exits_0_naming_the_approval_and_approve_lets_it_complete(
         f"ishcd pipeline approve {pipeline_id} hold"
     )
 
-    wrong = server.ishcd("pipeline", "approve", pipeline_id, "build", check=False)
+    # by number in its project, or by id
+    wrong = server.ishcd("pipeline", "approve", "1", "build", "--project", project, check=False)
     assert wrong.returncode == 1
     assert (
         wrong.stderr
@@ -243,7 +244,7 @@ def test_promote_reports_refusals_and_a_failed_promotion(
         "pipeline", "trigger", project, "--config", config_file(tmp_path, APPROVAL), "--wait"
     )
     pipeline_id, _ = started(held.stdout, project)
-    refused = server.ishcd("pipeline", "promote", pipeline_id, "deploy", check=False)
+    refused = server.ishcd("pipeline", "promote", "1", "deploy", "--project", project, check=False)
     assert refused.returncode == 1
     assert refused.stderr == (
         "error: pipeline 1 is on_hold, not complete: send override: true to promote it anyway\n"
@@ -259,7 +260,11 @@ def test_promote_reports_refusals_and_a_failed_promotion(
         f"error: project {project!r} has no repository to read .ishcd/deploy.yml from: "
         "set its repository to promote\n"
     )
-    server.ishcd("pipeline", "stop", pipeline_id)
+    no_project = server.ishcd("pipeline", "stop", "1", check=False)
+    assert no_project.returncode == 2
+    assert "pipeline number 1 needs --project" in no_project.stderr
+    stopped = server.ishcd("pipeline", "stop", "1", "--project", project)
+    assert stopped.stdout.startswith(f"pipeline {pipeline_id} #1 ")
 
 
 def test_show_by_number_and_by_id_and_as_json(

@@ -37,7 +37,6 @@ Status = Literal["queued", "running", "on_hold", "complete", "error"]
 ProjectArgument = Annotated[
     str, typer.Argument(help="The project: its id or machine name", show_default=False)
 ]
-PipelineIdArgument = Annotated[str, typer.Argument(help="The pipeline's id", show_default=False)]
 WaitOption = Annotated[
     bool,
     typer.Option(
@@ -233,13 +232,15 @@ def list_pipelines(
 
 @pipeline_app.command("stop")
 def stop(
-    pipeline_id: PipelineIdArgument,
+    ref: PipelineArgument,
+    project: ProjectOption = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until its runs have stopped")] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """Stop a pipeline: every workflow is canceled and its runs' processes stopped."""
     with client_from(url, token) as client, reporting_errors():
+        pipeline_id = find_pipeline(client, ref, project).id
         pipeline = client.pipelines(pipeline_id).stop()
         if wait:
             pipeline = client.pipelines(pipeline_id).wait(until={"complete", "error"})
@@ -251,8 +252,9 @@ def stop(
 
 @pipeline_app.command("approve")
 def approve(
-    pipeline_id: PipelineIdArgument,
+    ref: PipelineArgument,
     job: Annotated[str, typer.Argument(help="The approval job on hold", show_default=False)],
+    project: ProjectOption = None,
     wait: WaitOption = False,
     log_lines: LogLinesOption = watch.DEFAULT_LOG_LINES,
     url: UrlOption = DEFAULT_URL,
@@ -260,7 +262,7 @@ def approve(
 ) -> None:
     """Approve a pipeline's approval job on hold: its workflow goes on (--wait: as trigger's)."""
     with client_from(url, token) as client, reporting_errors():
-        pipeline = client.pipelines(pipeline_id).get()
+        pipeline = find_pipeline(client, ref, project)
         held = held_approvals(client, pipeline)
         workflow = next((w for w, j in held if j.name == job), None)
         if workflow is None:
@@ -277,10 +279,11 @@ def approve(
 
 @pipeline_app.command("promote")
 def promote(
-    pipeline_id: PipelineIdArgument,
+    ref: PipelineArgument,
     name: Annotated[
         str, typer.Argument(help="The promotion, as the config names it", show_default=False)
     ],
+    project: ProjectOption = None,
     override: Annotated[
         bool, typer.Option("--override", help="Promote even if the pipeline has not completed")
     ] = False,
@@ -289,6 +292,7 @@ def promote(
 ) -> None:
     """Promote a pipeline: start the follow-on pipeline its config names; exit 1 if that fails."""
     with client_from(url, token) as client, reporting_errors():
+        pipeline_id = find_pipeline(client, ref, project).id
         promotion = client.pipelines(pipeline_id).promote(name, override=override)
         scheduled = None
         if promotion.scheduled_pipeline_id is not None:
