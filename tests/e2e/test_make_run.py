@@ -15,6 +15,12 @@ from tests.e2e.conftest import free_port
 ROOT = Path(__file__).parents[2]
 
 
+def without_venv(path: str) -> str:
+    """PATH as a new user has it: this checkout's virtualenv not activated."""
+    venv = str(ROOT / ".venv" / "bin")
+    return os.pathsep.join(part for part in path.split(os.pathsep) if part != venv)
+
+
 def test_make_run_serves_the_api_with_its_data_in_the_data_dir(tmp_path: Path) -> None:
     port = free_port()
     data = tmp_path / "ishcd-data"
@@ -25,6 +31,7 @@ def test_make_run_serves_the_api_with_its_data_in_the_data_dir(tmp_path: Path) -
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        env={**os.environ, "PATH": without_venv(os.environ.get("PATH", ""))},
     )
     try:
         deadline = time.monotonic() + 120
@@ -44,3 +51,5 @@ def test_make_run_serves_the_api_with_its_data_in_the_data_dir(tmp_path: Path) -
         output, _ = make.communicate(timeout=60)
     assert "API token:" in output
     assert f"--port {port} --data-dir {data}" in output
+    # ishcd is not on the PATH after make run: the hint names it where it is
+    assert f"  .venv/bin/ishcd login http://127.0.0.1:{port}    (as admin," in output

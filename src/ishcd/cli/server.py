@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,6 +26,19 @@ def server_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+def ishcd_command() -> str:
+    """How to run this ``ishcd`` from here: its name when the shell finds this one by it,
+    else its path (``.venv/bin/ishcd`` after ``make run``)."""
+    this = Path(sys.argv[0]).absolute()
+    found = shutil.which("ishcd")
+    if this.name != "ishcd" or (found is not None and Path(found).absolute() == this):
+        return "ishcd"
+    try:
+        return str(this.relative_to(Path.cwd()))
+    except ValueError:
+        return str(this)
+
+
 def announce_first_start(settings: Settings, first: FirstStart) -> None:
     url = server_url(settings)
     typer.echo(
@@ -33,7 +49,7 @@ def announce_first_start(settings: Settings, first: FirstStart) -> None:
         f"  API token: {first.token}\n"
         "Try it:\n"
         f"  curl -H 'Authorization: Bearer {first.token}' {url}/v1/account\n"
-        f"  ishcd login {url}    (as {first.username}, with the password above)\n"
+        f"  {ishcd_command()} login {url}    (as {first.username}, with the password above)\n"
         f"API docs: {url}/v1/documentation\n",
         err=False,
     )
