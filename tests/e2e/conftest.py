@@ -89,7 +89,7 @@ class LiveServer:
                 self.token = match.group(1)
             if match := re.search(r"password:\s+(\S+)", line):
                 self.password = match.group(1)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # after startup, once the socket is bound
                 break
         else:
             raise AssertionError("server did not start:\n" + "".join(self.output))

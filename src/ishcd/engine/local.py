@@ -34,6 +34,11 @@ class LocalProtocol(RunnerProtocol):
         self.signals = runtime.signals
         self.labels = labels
 
+    def _write_problem(self, run_id: str, problem: str) -> int:
+        """A run that could not start: why, alone in its log; the log's size."""
+        self.logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
+        return self.logs.close(run_id)
+
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -42,7 +47,7 @@ class LocalProtocol(RunnerProtocol):
             try:
                 async with self.db.transaction() as conn:
                     claimed = await dispatch.claim_run(
-                        conn, self.runtime, runner_id, self.labels, unable
+                        conn, self.runtime, runner_id, self.labels, unable, self._write_problem
                     )
             except exceptions.Conflict:
                 # Another claim took the last free place of a concurrency group first.
@@ -50,9 +55,7 @@ class LocalProtocol(RunnerProtocol):
                 continue
             if claimed is not None:
                 run, env = claimed.run, claimed.env
-                if env is None:  # it ended setup_failed: say why, and go on
-                    self.logs.append(run.id, 0, f"[ishcd] {claimed.problem}\n".encode())
-                    self.logs.close(run.id)
+                if env is None:  # it ended setup_failed, its log says why: go on
                     self.signals.run.close(run.id)
                     continue
                 self.signals.cancel.register(run.id)

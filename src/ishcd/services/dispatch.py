@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,13 +29,16 @@ async def claim_run(
     runner_id: str,
     labels: frozenset[str] = frozenset(),
     unable: str | None = None,
+    write_problem: Callable[[str, str], int] | None = None,
 ) -> Claimed | None:
     """The oldest queued run this runner may take, now ``running``, with its environment.
 
     A run whose secrets cannot be decrypted (the server key changed) ends
     ``error``/``setup_failed`` here instead of being claimed again forever;
     so does every run while the server is ``unable`` to start one (e.g. its
-    disk is full), for that reason.
+    disk is full), for that reason. ``write_problem(run_id, problem)`` writes
+    the reason to the run's log, and answers its size, before the run ends:
+    who sees the run ended sees why.
     """
     run_id = await runs_db.claim_next(conn, runner_id, time.time(), labels)
     if run_id is None:
@@ -42,14 +46,25 @@ async def claim_run(
     run = await runs_db.get_run(conn, run_id)
     assert run is not None  # claimed inside this very transaction
     if unable is not None:
-        await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed")
-        return Claimed(run, None, unable)
+        return await _setup_failed(conn, runtime, run, unable, write_problem)
     try:
         env = await run_env.assemble(conn, runtime.vault, run, runtime.public_url)
         return Claimed(run, env)
     except ValueError as exc:
-        await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed")
-        return Claimed(run, None, str(exc))
+        return await _setup_failed(conn, runtime, run, str(exc), write_problem)
+
+
+async def _setup_failed(
+    conn: Connection,
+    runtime: Runtime,
+    run: RunRecord,
+    problem: str,
+    write_problem: Callable[[str, str], int] | None,
+) -> Claimed:
+    # The log first: written again at the same offset if this transaction is retried.
+    size = write_problem(run.id, problem) if write_problem is not None else None
+    await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed", log_size=size)
+    return Claimed(run, None, problem)
 
 
 async def heartbeat(conn: Connection, run_id: str, runner_id: str) -> Heartbeat:
