@@ -64,7 +64,7 @@ def started(stdout: str, project: str) -> tuple[str, str]:
     """The id and number from the first line, ``pipeline ID #N STATUS (PROJECT)``."""
     first = stdout.splitlines()[0]
     match = re.fullmatch(
-        rf"pipeline ({ID}) #(\d+) (queued|running|complete|error) \({project}\)", first
+        rf"pipeline ({ID}) #(\d+) (queued|running|on_hold|complete|error) \({project}\)", first
     )
     assert match, stdout
     return match.group(1), match.group(2)
