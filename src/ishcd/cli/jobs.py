@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -58,27 +57,21 @@ def _variable_text(variable: Variable) -> str:
 
 def print_job(job: Job) -> None:
     """The job's fields, one per line, then its script indented."""
-    for label, value in (
-        ("name", job.name),
-        ("machine name", job.machine_name),
-        ("id", job.id),
-        ("project", job.project.machine_name),
-        ("description", job.description or ""),
-        ("timeout", "the server's" if job.timeout is None else f"{job.timeout}s"),
-        ("variables", ", ".join(_variable_text(v) for v in job.variables)),
-        ("created", date_text(job.created)),
-    ):
-        typer.echo(f"{label + ':':<14}{value}".rstrip())
+    tables.print_fields(
+        (
+            ("name", job.name),
+            ("machine name", job.machine_name),
+            ("id", job.id),
+            ("project", job.project.machine_name),
+            ("description", job.description or ""),
+            ("timeout", "the server's" if job.timeout is None else f"{job.timeout}s"),
+            ("variables", ", ".join(_variable_text(v) for v in job.variables)),
+            ("created", date_text(job.created)),
+        )
+    )
     typer.echo("script:")
     for line in job.script.splitlines():
         typer.echo(f"  {line}".rstrip())
-
-
-def _echo_job(job: Job, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(job.raw, indent=2))
-    else:
-        print_job(job)
 
 
 @jobs_app.command("list")
@@ -106,7 +99,7 @@ def show_job(
     """Show a job with its script."""
     with client_from(url, token) as client, reporting_errors():
         found = client.projects(project).jobs(job).get()
-    _echo_job(found, as_json)
+    tables.show_one(found, as_json, print_job)
 
 
 @jobs_app.command("create")
@@ -181,7 +174,7 @@ def create_job(
                 timeout=timeout,
             )
         )
-    _echo_job(created, as_json)
+    tables.show_one(created, as_json, print_job)
 
 
 @jobs_app.command("delete")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -82,24 +81,18 @@ def confirm_delete(what: str, yes: bool) -> None:
 def print_project(project: Project) -> None:
     """The project's fields, one per line."""
     retention = project.log_retention_days
-    for label, value in (
-        ("name", project.name),
-        ("machine name", project.machine_name),
-        ("id", project.id),
-        ("description", project.description or ""),
-        ("repository", project.repository or ""),
-        ("default branch", project.default_branch),
-        ("log retention", "the server's" if retention is None else f"{retention} days"),
-        ("created", date_text(project.created)),
-    ):
-        typer.echo(f"{label + ':':<16}{value}".rstrip())
-
-
-def _echo_project(project: Project, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(project.raw, indent=2))
-    else:
-        print_project(project)
+    tables.print_fields(
+        (
+            ("name", project.name),
+            ("machine name", project.machine_name),
+            ("id", project.id),
+            ("description", project.description or ""),
+            ("repository", project.repository or ""),
+            ("default branch", project.default_branch),
+            ("log retention", "the server's" if retention is None else f"{retention} days"),
+            ("created", date_text(project.created)),
+        )
+    )
 
 
 @projects_app.command("list")
@@ -123,7 +116,7 @@ def show_project(
     """Show a project."""
     with client_from(url, token) as client, reporting_errors():
         found = client.projects(project).get()
-    _echo_project(found, as_json)
+    tables.show_one(found, as_json, print_project)
 
 
 @projects_app.command("create")
@@ -157,7 +150,7 @@ def create_project(
             default_branch=default_branch,
             log_retention_days=log_retention_days,
         )
-    _echo_project(created, as_json)
+    tables.show_one(created, as_json, print_project)
 
 
 @projects_app.command("update")
@@ -206,7 +199,7 @@ def update_project(
         fields["repository"] = local_repository(str(fields["repository"]))
     with client_from(url, token) as client, reporting_errors():
         updated = client.projects(project).update(**fields)
-    _echo_project(updated, as_json)
+    tables.show_one(updated, as_json, print_project)
 
 
 @projects_app.command("delete")

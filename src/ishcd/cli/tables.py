@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -43,3 +43,27 @@ def show(items: list[Any], as_json: bool, what: str, table: Table) -> None:
         typer.echo(f"no {what}", err=True)
     else:
         print_table(table)
+
+
+class HasRaw(Protocol):
+    @property
+    def raw(self) -> dict[str, Any]: ...
+
+
+Item = TypeVar("Item", bound=HasRaw)
+
+
+def print_fields(pairs: Iterable[tuple[str, str]]) -> None:
+    """Labelled values one per line, lined up: ``name:       shop``."""
+    listed = list(pairs)
+    width = max(len(label) for label, _ in listed) + 2
+    for label, value in listed:
+        typer.echo(f"{label + ':':<{width}}{value}".rstrip())
+
+
+def show_one(item: Item, as_json: bool, print_item: Callable[[Item], None]) -> None:
+    """One item: the API's JSON with ``as_json``, else as ``print_item`` prints it."""
+    if as_json:
+        typer.echo(json.dumps(item.raw, indent=2))
+    else:
+        print_item(item)

@@ -5,7 +5,6 @@ The same on a server's data dir, with no server and no token: ``ishcd admin user
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import Annotated
@@ -60,16 +59,17 @@ def list_users(
 
 
 def _print_user(user: User) -> None:
-    for label, value in (
-        ("username", user.username),
-        ("name", user.name or ""),
-        ("email", user.email or ""),
-        ("admin", _yes(user.is_admin)),
-        ("disabled", _yes(user.disabled)),
-        ("created", date_text(user.created)),
-        ("id", user.id),
-    ):
-        typer.echo(f"{label + ':':<10}{value}".rstrip())
+    tables.print_fields(
+        (
+            ("username", user.username),
+            ("name", user.name or ""),
+            ("email", user.email or ""),
+            ("admin", _yes(user.is_admin)),
+            ("disabled", _yes(user.disabled)),
+            ("created", date_text(user.created)),
+            ("id", user.id),
+        )
+    )
 
 
 @users_app.command("show")
@@ -82,10 +82,7 @@ def show_user(
     """Show a user."""
     with client_from(url, token) as client, reporting_errors():
         found = client.users(user).get()
-    if as_json:
-        typer.echo(json.dumps(found.raw, indent=2))
-    else:
-        _print_user(found)
+    tables.show_one(found, as_json, _print_user)
 
 
 @users_app.command("create")
