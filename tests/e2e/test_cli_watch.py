@@ -14,6 +14,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -281,3 +282,41 @@ def test_logs_of_a_matrix_job_by_the_name_it_was_made_from(
     one = server.ishcd("pipeline", "logs", "1", "--project", project, "--job", "test-shelldash")
     assert "tested with dash" in one.stdout
     assert "tested with bash" not in one.stdout
+
+
+SLOW = """\
+version: 1
+jobs:
+  slow: {steps: [{run: echo started; sleep 300}]}
+workflows:
+  main: {jobs: [slow]}
+"""
+
+
+def test_watch_rides_out_a_killed_server_and_ends_with_the_result(
+    live_server_factory: Any, tmp_path: Path
+) -> None:
+    server: LiveServer = live_server_factory("restarted")
+    with Client(server.token, host=server.url) as made:
+        project = project_with(made, tmp_path, {".ishcd.yml": SLOW})
+    server.ishcd("pipeline", "trigger", project)
+    env = {**server.env, "PYTHONUNBUFFERED": "1"}  # each change line as it is printed
+    command = [*ISHCD, "pipeline", "watch", "1", "--project", project, "--log-lines", "1"]
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as watch:
+        assert watch.stdout is not None
+        seen = []
+        while not seen or not seen[-1].endswith(" slow running"):
+            line = watch.stdout.readline()
+            assert line, f"watch ended early: {seen}"
+            seen.append(line.rstrip("\n"))
+        server.kill()  # the connection is refused until the server is back
+        server.start()  # its run ended runner_lost at start: the pipeline ends error
+        out, err = watch.communicate(timeout=TIMEOUT)
+    assert watch.returncode == 1, err
+    last = [what for job, what in changes(out) if job == "slow"][-1]
+    assert last.startswith("error (runner_lost)"), out
+    lines = report(out)
+    assert re.fullmatch(rf"pipeline {ID} #1 error \(failed\) after .+", lines[0]), out
+    assert re.fullmatch(rf"==> slow \(workflow main\): error, runner_lost, run {ID} <==", lines[3])
