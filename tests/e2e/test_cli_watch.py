@@ -306,7 +306,7 @@ def test_watch_rides_out_a_killed_server_and_ends_with_the_result(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as watch:
         assert watch.stdout is not None
-        seen = []
+        seen: list[str] = []
         while not seen or not seen[-1].endswith(" slow running"):
             line = watch.stdout.readline()
             assert line, f"watch ended early: {seen}"
