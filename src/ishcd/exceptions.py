@@ -57,6 +57,10 @@ class Forbidden(IshError):
     """You may see this resource but not do that."""
 
 
+class UnsupportedMediaType(IshError):
+    """The body is not in a form this endpoint reads."""
+
+
 class NotFound(IshError):
     """Not found."""
 

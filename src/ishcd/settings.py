@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # Below this many free bytes where logs or workspaces live, new runs end setup_failed.
     min_free_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
 
+    # Web UI logins: a session ends after this many seconds without a request, and
+    # this many seconds after login whatever its use.
+    session_idle_seconds: int = Field(default=12 * 3600, gt=0)
+    session_max_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+
     # Runner and engine timing, in seconds.
     heartbeat_interval: float = Field(default=5.0, gt=0)
     runner_lost_after: float = Field(default=30.0, gt=0)

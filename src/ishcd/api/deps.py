@@ -15,7 +15,7 @@ from starlette.datastructures import URL
 from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.server import Server
-from ishcd.services import auth, tokens
+from ishcd.services import auth, sessions, tokens
 from ishcd.services.principal import Caller
 
 T = TypeVar("T")
@@ -64,12 +64,48 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+SESSION_COOKIE = "ishcd_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_limits(server: Server) -> sessions.Limits:
+    settings = server.settings
+    return sessions.Limits(settings.session_idle_seconds, settings.session_max_seconds)
+
+
+async def find_session(request: Request) -> sessions.WebSession | None:
+    """The request's live web session (its cookie), if it has one; touched when stale."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    server: Server = request.app.state.server
+    async with server.database.read() as conn:
+        found = await sessions.find_session(
+            conn, secret, session_limits(server), client_ip(request)
+        )
+    if found is not None and found.stale:
+        await sessions.touch_session(server.database, found)
+    return found
+
+
+async def _authenticate_session(request: Request, server: Server) -> Context:
+    """A request with no Authorization: its login session, if any. Unsafe methods
+    must also carry the session's CSRF token, so another site cannot make them."""
+    session = await find_session(request)
+    if session is None:
+        raise exceptions.Unauthorized("authentication required: send Authorization: Bearer <token>")
+    if request.method not in SAFE_METHODS:
+        sessions.check_csrf(session, request.headers.get(CSRF_HEADER))
+    return Context(server, session.caller)
+
+
 async def authenticate(request: Request) -> Context:
-    """Who the request is from; 401 unless it carries a valid token."""
+    """Who the request is from; 401 unless it carries a valid token or login session."""
     server: Server = request.app.state.server
     raw = credential_from(request.headers.get("authorization"))
     if raw is None:
-        raise exceptions.Unauthorized("authentication required: send Authorization: Bearer <token>")
+        return await _authenticate_session(request, server)
     db = server.database
     async with db.read() as conn:
         caller = await auth.authenticate(conn, server.keys, raw, client_ip(request))

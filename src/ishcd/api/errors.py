@@ -24,6 +24,7 @@ STATUS: dict[type[exceptions.IshError], int] = {
     exceptions.NotFound: 404,
     exceptions.Conflict: 409,
     exceptions.Gone: 410,
+    exceptions.UnsupportedMediaType: 415,
     exceptions.ValidationFailed: 422,
     exceptions.TooManyRequests: 429,
     exceptions.Unavailable: 503,
@@ -65,7 +66,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in codes}
 
 
-def _status_of(exc: exceptions.IshError) -> int:
+def status_of(exc: exceptions.IshError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]
@@ -104,7 +105,7 @@ def _field(loc: tuple[Any, ...]) -> str:
     return text or "body"
 
 
-def _field_of(problem: Any) -> str:
+def field_of(problem: Any) -> str:
     field = _field(tuple(problem["loc"]))
     if problem.get("type") == NUL_ERROR:
         field += problem.get("ctx", {}).get("below", "")
@@ -113,7 +114,7 @@ def _field_of(problem: Any) -> str:
 
 async def _ish_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, exceptions.IshError)
-    response = error_response(_status_of(exc), exc.message, [e.as_dict() for e in exc.errors])
+    response = error_response(status_of(exc), exc.message, [e.as_dict() for e in exc.errors])
     if isinstance(exc, exceptions.TooManyRequests | exceptions.Unavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, exceptions.Unavailable):
@@ -129,7 +130,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(400, "the request body is not valid JSON")
     failed = exceptions.ValidationFailed.many(
         "invalid input",
-        [exceptions.FieldError(_field_of(p), p["msg"]) for p in problems],
+        [exceptions.FieldError(field_of(p), p["msg"]) for p in problems],
     )
     return error_response(422, failed.message, [e.as_dict() for e in failed.errors])
 

@@ -152,6 +152,10 @@ _BY_ID_WITH_ROLE = Query(
     )
     .where(runs.c.id == sa.bindparam("id"))
 )
+# The newest run of a project (its index on project_id, seq makes this one lookup).
+_LATEST_IN_PROJECT = Query(
+    _SELECT.where(runs.c.project_id == sa.bindparam("project_id")).order_by(runs.c.seq.desc()).limit(1)
+)
 _BY_KEY = Query(
     _SELECT.where(
         runs.c.job_id == sa.bindparam("job_id"),
@@ -273,6 +277,10 @@ async def get_run_with_role(
     """A run and ``user_id``'s role in its project (None when not a member)."""
     row = await conn.fetch_one(_BY_ID_WITH_ROLE, id=run_id, user_id=user_id)
     return None if row is None else (RunRecord._make(row[:-1]), row[-1])
+
+
+async def latest_in_project(conn: Connection, project_id: str) -> RunRecord | None:
+    return _run(await conn.fetch_one(_LATEST_IN_PROJECT, project_id=project_id))
 
 
 async def get_run_by_key(conn: Connection, job_id: str, key: str) -> RunRecord | None:

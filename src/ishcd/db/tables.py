@@ -127,6 +127,23 @@ login_failures = sa.Table(
     sa.Column("locked_until", sa.Float, nullable=True),
 )
 
+# Browser logins (web UI). The cookie holds a secret; only its sha256 is kept.
+# ``epoch`` is the user's session_epoch at login: a password change or disabling
+# the account bumps that, and every session made before ends.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("secret_hash", sa.String(64), primary_key=True),
+    _ref("user_id", "users"),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Index(None, "user_id"),
+    sa.Index(None, "last_seen"),
+)
+
 # Project environment variables: every run of the project gets them.
 envvars = sa.Table(
     "envvars",

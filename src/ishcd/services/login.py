@@ -23,6 +23,7 @@ from ishcd.db import logins as logins_db
 from ishcd.db import users as users_db
 from ishcd.db.database import Database
 from ishcd.db.logins import FailureRecord
+from ishcd.db.users import UserRecord
 from ishcd.keys import Keys
 from ishcd.services import audit, auth, passwords
 from ishcd.services.principal import Caller
@@ -68,6 +69,12 @@ async def _record_failure(
 
 async def log_in(db: Database, keys: Keys, username: str, password: str, ip: str | None) -> str:
     """A 12-hour JWT for the right user name and password."""
+    user = await check_login(db, username, password, ip)
+    return auth.session_jwt(keys, user.id, None, epoch=user.session_epoch)
+
+
+async def check_login(db: Database, username: str, password: str, ip: str | None) -> UserRecord:
+    """The account with this user name and password (401 otherwise, 429 while locked)."""
     await _check_not_locked(db, username)
     async with db.read() as conn:
         user = await users_db.get_user_by_username(conn, username)
@@ -80,7 +87,7 @@ async def log_in(db: Database, keys: Keys, username: str, password: str, ip: str
         await logins_db.clear_failures(conn, _key(username))
         caller = Caller(user.id, user.username, user.is_admin, ip=ip)
         await audit.record(conn, caller, "login")
-    return auth.session_jwt(keys, user.id, None, epoch=user.session_epoch)
+    return user
 
 
 async def check_current_password(db: Database, caller: Caller, current: str | None) -> None:

@@ -1,0 +1,22 @@
+"""The web UI: its pages, its static files, and the security headers of every answer."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ishcd.web.headers import SecurityHeaders
+from ishcd.web.pages import auth, dashboard
+
+STATIC = resources.files("ishcd.web") / "static"
+ROUTERS = (dashboard.home, auth.rest, auth.router, dashboard.router)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages and static files on ``app`` (the API's application)."""
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(SecurityHeaders)
