@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from ishcd.db.query import Query
 from ishcd.db.tables import web_sessions
 from tests.api.conftest import Api, bearer
 from tests.api.web_session import PASSWORD, browser, csrf_in, make_user, sign_in
@@ -26,12 +28,16 @@ async def test_login_form_sets_a_server_side_session_cookie(api: Api) -> None:
             c for c in response.headers.get_list("set-cookie") if c.startswith("ishcd_session=")
         )
         flags = {part.strip().lower() for part in cookie.split(";")}
-        assert "httponly" in flags and "samesite=lax" in flags and "path=/" in flags
+        assert "httponly" in flags
+        assert "samesite=lax" in flags
+        assert "path=/" in flags
         assert "secure" not in flags  # plain http here
         account = await web.get("/v1/account")
-        assert account.status_code == 200 and account.json()["username"] == "alice"
+        assert account.status_code == 200
+        assert account.json()["username"] == "alice"
         page = await web.get("/projects")
-        assert page.status_code == 200 and "alice" in page.text
+        assert page.status_code == 200
+        assert "alice" in page.text
     async with api.server.database.read() as conn:
         rows = await conn.fetch_all(_all_sessions())
     assert len(rows) == 1
@@ -39,10 +45,6 @@ async def test_login_form_sets_a_server_side_session_cookie(api: Api) -> None:
 
 
 def _all_sessions() -> Any:
-    from ishcd.db.query import Query
-
-    import sqlalchemy as sa
-
     return Query(sa.select(web_sessions.c.secret_hash, web_sessions.c.user_id))
 
 
@@ -201,7 +203,9 @@ async def test_disabling_or_deleting_the_user_ends_the_session(api: Api) -> None
     async with browser(api) as web, browser(api) as web2:
         await _signed_in(api, web)
         await sign_in(web2, "bob")
-        assert (await api.patch(f"/v1/users/{user['id']}", json={"disabled": True})).status_code == 200
+        assert (
+            await api.patch(f"/v1/users/{user['id']}", json={"disabled": True})
+        ).status_code == 200
         assert (await web.get("/v1/account")).status_code == 401
         assert (await web2.get("/v1/account")).status_code == 200
         response = await api.delete("/v1/users/bob")
@@ -213,12 +217,10 @@ async def test_disabling_or_deleting_the_user_ends_the_session(api: Api) -> None
     "settings_overrides", [{"session_idle_seconds": 600, "session_max_seconds": 3600}]
 )
 async def test_sessions_expire_when_idle_and_at_their_absolute_age(api: Api) -> None:
-    from ishcd.db.query import Query
-
-    import sqlalchemy as sa
-
     await make_user(api, "alice")
-    age = Query(sa.update(web_sessions).values(last_seen=sa.bindparam("seen"), created=sa.bindparam("made")))
+    age = Query(
+        sa.update(web_sessions).values(last_seen=sa.bindparam("seen"), created=sa.bindparam("made"))
+    )
     async with browser(api) as web:
         await _signed_in(api, web)
         now = time.time()
@@ -239,7 +241,8 @@ async def test_pages_and_the_api_carry_the_security_headers(api: Api) -> None:
     for path in ("/login", "/v1/health", "/static/css/app.css", "/v1/documentation"):
         response = await api.http.get(path)
         csp = response.headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+        assert "script-src 'self'" in csp, path
+        assert "unsafe-inline" not in csp
         assert "frame-ancestors 'none'" in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
@@ -248,7 +251,8 @@ async def test_pages_and_the_api_carry_the_security_headers(api: Api) -> None:
 async def test_root_shows_login_when_signed_out_and_projects_when_signed_in(api: Api) -> None:
     await make_user(api, "alice")
     response = await api.http.get("/")
-    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
     async with browser(api) as web:
         await sign_in(web, "alice")
         response = await web.get("/")
@@ -256,7 +260,9 @@ async def test_root_shows_login_when_signed_out_and_projects_when_signed_in(api:
 
 
 async def test_a_form_that_is_not_urlencoded_is_refused(api: Api) -> None:
-    response = await api.http.post("/login", content=b"{}", headers={"content-type": "application/json"})
+    response = await api.http.post(
+        "/login", content=b"{}", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 415
 
 

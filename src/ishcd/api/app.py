@@ -29,8 +29,8 @@ from ishcd.api.routers import (
     workflows,
 )
 from ishcd.server import Server
-from ishcd.web import app as web
 from ishcd.settings import Settings
+from ishcd.web import app as web
 
 PREFIX = "/v1"
 # Most-used first: routes are matched in order.
@@ -195,5 +195,3 @@ def _mount_docs(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/documentation", include_in_schema=False)
     async def documentation() -> HTMLResponse:
         return HTMLResponse(DOCS_PAGE)
-
-

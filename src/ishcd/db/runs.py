@@ -154,7 +154,9 @@ _BY_ID_WITH_ROLE = Query(
 )
 # The newest run of a project (its index on project_id, seq makes this one lookup).
 _LATEST_IN_PROJECT = Query(
-    _SELECT.where(runs.c.project_id == sa.bindparam("project_id")).order_by(runs.c.seq.desc()).limit(1)
+    _SELECT.where(runs.c.project_id == sa.bindparam("project_id"))
+    .order_by(runs.c.seq.desc())
+    .limit(1)
 )
 _BY_KEY = Query(
     _SELECT.where(

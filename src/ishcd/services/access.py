@@ -59,6 +59,14 @@ async def project_for(
     conn: Connection, caller: Caller, project_ish: str, need: Role = "read"
 ) -> ProjectRecord:
     """The project named by id or machine name, if ``caller`` may ``need`` it."""
+    project, _role = await project_and_role(conn, caller, project_ish, need)
+    return project
+
+
+async def project_and_role(
+    conn: Connection, caller: Caller, project_ish: str, need: Role = "read"
+) -> tuple[ProjectRecord, str]:
+    """The project, as ``project_for``, and the caller's role in it (what a page may offer)."""
     found = await projects_db.find_project(
         conn, project_ish, caller.user_id, by_id=ids.looks_like_uuid(project_ish)
     )
@@ -72,7 +80,7 @@ async def project_for(
         raise exceptions.Forbidden(
             f"your role in project {project.machine_name!r} is {role!r}; this needs {need!r}"
         )
-    return project
+    return project, role
 
 
 async def job_in(conn: Connection, project: ProjectRecord, job_ish: str) -> JobRecord:

@@ -134,4 +134,3 @@ def check_csrf_form(session: WebSession, sent: str | None) -> None:
         raise exceptions.Forbidden(
             "the form's CSRF token is missing or out of date: reload the page and try again"
         )
-

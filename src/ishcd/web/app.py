@@ -11,7 +11,14 @@ from ishcd.web.headers import SecurityHeaders
 from ishcd.web.pages import auth, dashboard
 
 STATIC = resources.files("ishcd.web") / "static"
-ROUTERS = (dashboard.home, auth.rest, auth.router, dashboard.router)
+# One line per page module (routes are matched in order: fixed paths such as
+# /projects/new before /projects/{project}).
+ROUTERS = [
+    dashboard.home,
+    auth.rest,
+    auth.router,
+    dashboard.router,
+]
 
 
 def install(app: FastAPI) -> None:

@@ -70,9 +70,7 @@ def _to_login(request: Request) -> Response:
     return redirect(f"/login?next={quote(target, safe='')}")
 
 
-def _error_page(
-    request: Request, session: WebSession | None, exc: exceptions.IshError
-) -> Response:
+def _error_page(request: Request, session: WebSession | None, exc: exceptions.IshError) -> Response:
     status = errors.status_of(exc)
     if status == 401:
         return _to_login(request)
@@ -107,7 +105,9 @@ def page_number(request: Request) -> int:
     """The ``page`` query parameter (1 when absent); 422 when not a number in range."""
     raw = request.query_params.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise exceptions.ValidationFailed.one("page", f"must be a whole number from 1 to {MAX_PAGE}")
+        raise exceptions.ValidationFailed.one(
+            "page", f"must be a whole number from 1 to {MAX_PAGE}"
+        )
     return int(raw)
 
 
@@ -144,7 +144,5 @@ def validate(model: type[M], values: dict[str, Any]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        problems = [
-            exceptions.FieldError(errors.field_of(p), p["msg"]) for p in exc.errors()
-        ]
+        problems = [exceptions.FieldError(errors.field_of(p), p["msg"]) for p in exc.errors()]
         raise exceptions.ValidationFailed.many("invalid input", problems) from exc

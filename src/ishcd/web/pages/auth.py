@@ -11,10 +11,10 @@ from fastapi.responses import PlainTextResponse
 from ishcd import exceptions
 from ishcd.api import deps
 from ishcd.api.deps import SESSION_COOKIE, client_ip
+from ishcd.api.schemas.access import AcceptIn
 from ishcd.services import login, members, passwords, sessions
 from ishcd.web import cookies
 from ishcd.web.render import redirect, render
-from ishcd.api.schemas.access import AcceptIn
 from ishcd.web.routing import Public, maybe_session, read_form, server_of, validate
 
 router = APIRouter(route_class=Public, include_in_schema=False)
