@@ -300,6 +300,17 @@ async def workflows_of(
     return pipeline, await pipelines_db.workflows_of(conn, pipeline.id)
 
 
+async def current_workflows(
+    conn: Connection, listed: list[PipelineRecord]
+) -> dict[str, list[WorkflowRecord]]:
+    """The workflows that count (a rerun replaces what it reruns) of pipelines a caller
+    has just listed, by pipeline id."""
+    return {
+        pipeline.id: pipeline_state.latest(await pipelines_db.workflows_of(conn, pipeline.id))
+        for pipeline in listed
+    }
+
+
 async def stop_pipeline(
     conn: Connection, runtime: Runtime, caller: Caller, pipeline_id: str
 ) -> PipelineRecord:
