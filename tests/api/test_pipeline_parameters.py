@@ -147,7 +147,8 @@ async def test_a_config_with_problems_or_none_says_so(
     body = (await api.get(PATH)).json()
     assert body["found"] is True
     assert len(body["parameters"]) == 5  # still readable, for the form
-    assert body["errors"] and body["errors"][0]["path"].startswith("workflows.main")
+    assert body["errors"]
+    assert body["errors"][0]["path"].startswith("workflows.main")
 
 
 async def test_without_a_repository_it_is_409(api: Api) -> None:

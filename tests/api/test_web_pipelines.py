@@ -48,7 +48,9 @@ promotions:
   - name: deploy
     pipeline_file: deploy.yml
 """
-DEPLOY = "version: 1\njobs:\n  ship: {steps: [{run: echo shipped}]}\nworkflows:\n  d: {jobs: [ship]}\n"
+DEPLOY = (
+    "version: 1\njobs:\n  ship: {steps: [{run: echo shipped}]}\nworkflows:\n  d: {jobs: [ship]}\n"
+)
 INLINE = """\
 version: 1
 parameters:
@@ -87,7 +89,7 @@ async def trigger_api(api: Api, **body: Any) -> dict[str, Any]:
 
 def inputs(page: str) -> dict[str, str]:
     """Each named control of the trigger form: its tag and type."""
-    found = {}
+    found: dict[str, str] = {}
     for match in re.finditer(r'<(input|select)([^>]*)name="(param\.[^"]+)"([^>]*)>', page):
         attributes = match.group(2) + match.group(4)
         kind = re.search(r'type="([^"]+)"', attributes)
@@ -208,12 +210,15 @@ async def test_the_pipeline_page_draws_the_graph_and_approves_the_hold(
         boxes = re.findall(r'data-box="([^"]+)"', graph)
         assert boxes == ["build", "test", "hold", "package"]
         assert graph.count('class="box box-complete matrix"') == 1
-        assert "sh=bash" in graph and "sh=dash" in graph
+        assert "sh=bash" in graph
+        assert "sh=dash" in graph
         # Edges from requires: build → test → hold → package.
         edges = re.findall(r'data-from="([^"]+)" data-to="([^"]+)"', graph)
         assert edges == [("build", "test"), ("test", "hold"), ("hold", "package")]
         # Status as words on every node, and links to runs.
-        assert "✓ complete" in graph and "⏸ on hold" in graph and "◷ queued" in graph
+        assert "✓ complete" in graph
+        assert "⏸ on hold" in graph
+        assert "◷ queued" in graph
         run = jobs["build"]["run_id"]
         assert f'href="/projects/app/runs/{run}"' in graph
         assert f'href="/projects/app/runs/{jobs["test-shbash"]["run_id"]}"' in graph
@@ -367,8 +372,10 @@ async def test_the_list_shows_each_pipeline_with_its_workflows_and_filters(
             'href="/projects/app/pipelines/1"'
         )  # newest first
         assert "⎇ main" in tab.text
-        assert "on hold" in tab.text and "(canceled)" in tab.text
-        assert "main" in tab.text and "by hand" in tab.text
+        assert "on hold" in tab.text
+        assert "(canceled)" in tab.text
+        assert "main" in tab.text
+        assert "by hand" in tab.text
         held = await web.get("/projects/app/pipelines", params={"status": "on_hold"})
         assert 'href="/projects/app/pipelines/1"' in held.text
         assert 'href="/projects/app/pipelines/2"' not in held.text
@@ -412,4 +419,3 @@ async def test_signed_out_visitors_are_sent_to_log_in(api: Api, project: dict[st
         page = await web.get("/projects/app/pipelines/1")
         assert page.status_code == 303
         assert page.headers["location"].startswith("/login?next=")
-
