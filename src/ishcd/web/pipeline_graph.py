@@ -148,7 +148,9 @@ def layout(jobs: Sequence[GraphJob]) -> Graph:
         for index, key in enumerate(column):
             place[key] = index
         column.sort(
-            key=lambda k: sum(place[n] for n in needs[k]) / len(needs[k]) if needs[k] else place[k]
+            key=lambda k: (
+                sum(place.get(n, 0) for n in needs[k]) / len(needs[k]) if needs[k] else place[k]
+            )
         )
         for index, key in enumerate(column):
             place[key] = index
