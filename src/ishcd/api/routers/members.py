@@ -32,7 +32,14 @@ async def list_members(
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def add_member(request: Request, project_ish: str, body: MemberIn) -> MemberOut:
-    """Give an account a role (`username`), or add someone to invite (`email`)."""
+    """Give an account a role, or add someone to invite.
+
+    `username` names the account; or `email`: the account with that e-mail
+    address becomes a member (`status` `active`), and where no account has it,
+    an invited member is added (`status` `invited`; `POST …/invite` makes the
+    link). `role` is `read` when absent, and may be sent as `{"type": "write"}`
+    (the official JavaScript client's shape): `{"email": "…"}` alone works.
+    """
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         member = await members.add_member(
@@ -49,7 +56,10 @@ async def add_member(request: Request, project_ish: str, body: MemberIn) -> Memb
 async def update_member(
     request: Request, project_ish: str, member_id: str, body: MemberPatch
 ) -> MemberOut:
-    """Change a member's role (the last admin stays admin)."""
+    """Change a member's role (the last admin stays admin).
+
+    `role` is a string, or `{"type": "write"}` as the official JavaScript client sends it.
+    """
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         member = await members.update_member(conn, ctx.caller, project_ish, member_id, body.role)
