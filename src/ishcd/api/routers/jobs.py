@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import JobIn, JobOut, JobPatch
@@ -13,8 +14,11 @@ router = APIRouter(tags=["jobs"], route_class=Authenticated)
 
 
 @router.get(
-    "/projects/{project_ish}/jobs", response_model=list[JobOut], responses=responses(401, 404, 422)
+    "/projects/{project_ish}/jobs",
+    response_model=list[JobOut],
+    responses=paging.responses(401, 404, 422),
 )
+@paging.documented
 async def list_jobs(
     request: Request,
     response: Response,

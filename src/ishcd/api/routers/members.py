@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context, public_link
 from ishcd.api.errors import responses
 from ishcd.api.schemas.access import InvitationOut, MemberIn, MemberOut, MemberPatch
@@ -14,7 +15,8 @@ router = APIRouter(tags=["members"], route_class=Authenticated)
 MEMBERS = "/projects/{project_ish}/members"
 
 
-@router.get(MEMBERS, response_model=list[MemberOut], responses=responses(401, 404, 422))
+@router.get(MEMBERS, response_model=list[MemberOut], responses=paging.responses(401, 404, 422))
+@paging.documented
 async def list_members(
     request: Request, response: Response, project_ish: str, page: PageDep
 ) -> list[MemberOut]:

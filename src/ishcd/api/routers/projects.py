@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
@@ -12,7 +13,8 @@ from ishcd.services import projects
 router = APIRouter(tags=["projects"], route_class=Authenticated)
 
 
-@router.get("/projects", response_model=list[ProjectOut], responses=responses(401, 422))
+@router.get("/projects", response_model=list[ProjectOut], responses=paging.responses(401, 422))
+@paging.documented
 async def list_projects(request: Request, response: Response, page: PageDep) -> list[ProjectOut]:
     """List the projects you can see, by machine name."""
     ctx = context(request)
