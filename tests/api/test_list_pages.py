@@ -63,7 +63,7 @@ LISTS: dict[str, tuple[str, Setup]] = {
 
 
 def rels(response: httpx.Response) -> dict[str, httpx.URL]:
-    return {rel: httpx.URL(link["url"]) for rel, link in response.links.items()}
+    return {str(rel): httpx.URL(link["url"]) for rel, link in response.links.items()}
 
 
 @pytest.mark.parametrize("name", list(LISTS))
