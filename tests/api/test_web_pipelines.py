@@ -419,3 +419,22 @@ async def test_signed_out_visitors_are_sent_to_log_in(api: Api, project: dict[st
         page = await web.get("/projects/app/pipelines/1")
         assert page.status_code == 303
         assert page.headers["location"].startswith("/login?next=")
+
+
+async def test_a_config_that_did_not_compile_shows_its_errors(api: Api) -> None:
+    await make_user(api, "alice", admin=True)
+    await api.project("Ops", machine_name="ops")
+    broken = "version: 1\njobs:\n  a: {steps: [{run: 'true'}]}\nworkflows:\n  main: {jobs: [b]}\n"
+    async with browser(api) as web:
+        csrf = await sign_in(web, "alice")
+        sent = await web.post(
+            "/projects/ops/pipelines/new", data={"csrf_token": csrf, "config": broken}
+        )
+        assert sent.status_code == 303, sent.text
+        page = await web.get(sent.headers["location"])
+        assert page.status_code == 200
+        assert "(config error)" in page.text
+        assert "The config did not compile" in page.text
+        assert "line 5" in page.text
+        assert "<svg" not in page.text
+        assert "Promote" not in page.text
