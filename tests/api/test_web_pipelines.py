@@ -412,6 +412,7 @@ async def test_a_project_without_a_repository_sends_its_config(api: Api) -> None
         assert "&lt;i&gt;you&lt;/i&gt;" in page.text
         assert "<i>you</i>" not in page.text
         assert "(inline)" in page.text
+        assert "echo hello &lt;&lt; pipeline.parameters.who &gt;&gt;" in page.text  # its config
 
 
 async def test_signed_out_visitors_are_sent_to_log_in(api: Api, project: dict[str, Any]) -> None:

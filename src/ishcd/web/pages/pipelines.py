@@ -178,6 +178,7 @@ async def pipeline_view(
             p for p in (plan.promotions if plan else ()) if p.auto_branch or p.auto_result
         ],
         "finished": record.status in FINISHED,
+        "config_source": record.config_source,
     }
 
 
