@@ -30,6 +30,7 @@ from ishcd.services.runtime import Runtime
 
 CONFIG_FILE = ".ishcd.yml"
 PROMOTION_DEPTH = 5
+LISTED_SPAN = 3  # read the workflows of listed pipelines at once when their numbers are this close
 
 
 @dataclass(frozen=True)
@@ -304,11 +305,22 @@ async def current_workflows(
     conn: Connection, listed: list[PipelineRecord]
 ) -> dict[str, list[WorkflowRecord]]:
     """The workflows that count (a rerun replaces what it reruns) of pipelines a caller
-    has just listed, by pipeline id."""
-    return {
-        pipeline.id: pipeline_state.latest(await pipelines_db.workflows_of(conn, pipeline.id))
-        for pipeline in listed
-    }
+    has just listed (of one project), by pipeline id."""
+    found: dict[str, list[WorkflowRecord]] = {pipeline.id: [] for pipeline in listed}
+    numbers = [pipeline.number for pipeline in listed]
+    one_project = len({pipeline.project_id for pipeline in listed}) == 1
+    if one_project and max(numbers) - min(numbers) < LISTED_SPAN * len(numbers):
+        # A page of a list: one query for the numbers it spans.
+        project_id = listed[0].project_id
+        for workflow in await pipelines_db.workflows_of_numbers(
+            conn, project_id, min(numbers), max(numbers)
+        ):
+            if workflow.pipeline_id in found:
+                found[workflow.pipeline_id].append(workflow)
+    else:  # pipelines far apart (a filtered list): one query each
+        for pipeline in listed:
+            found[pipeline.id] = await pipelines_db.workflows_of(conn, pipeline.id)
+    return {pipeline_id: pipeline_state.latest(rows) for pipeline_id, rows in found.items()}
 
 
 async def stop_pipeline(
