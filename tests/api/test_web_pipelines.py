@@ -439,3 +439,26 @@ async def test_a_config_that_did_not_compile_shows_its_errors(api: Api) -> None:
         assert "line 5" in page.text
         assert "<svg" not in page.text
         assert "Promote" not in page.text
+
+
+async def test_a_filtered_list_shows_the_workflows_of_pipelines_far_apart(api: Api) -> None:
+    await make_user(api, "alice", admin=True)
+    await api.project("Ops", machine_name="ops")
+    created = []
+    for number in range(1, 8):
+        script = "exit 1" if number in (1, 7) else "true"
+        config = f"version: 1\njobs:\n  j: {{steps: [{{run: '{script}'}}]}}\n"
+        config += f"workflows:\n  flow{number}: {{jobs: [j]}}\n"
+        response = await api.post("/v1/projects/ops/pipelines", json={"config": config})
+        created.append(response.json()["id"])
+    for pipeline_id in created:
+        await wait_pipeline(api, pipeline_id)
+    async with browser(api) as web:
+        await sign_in(web, "alice")
+        failed = await web.get("/projects/ops/pipelines", params={"status": "error"})
+        assert failed.status_code == 200
+        assert "flow1" in failed.text
+        assert "flow7" in failed.text
+        assert "flow4" not in failed.text
+        every = await web.get("/projects/ops/pipelines")
+        assert all(f"flow{n}" in every.text for n in range(1, 8))
