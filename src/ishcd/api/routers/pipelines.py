@@ -105,9 +105,15 @@ async def list_pipelines(
 async def get_pipeline_parameters(
     request: Request,
     project_ish: str,
-    branch: Annotated[str | None, Query(max_length=255)] = None,
-    tag: Annotated[str | None, Query(max_length=255)] = None,
-    revision: Annotated[str | None, Query(max_length=64)] = None,
+    branch: Annotated[
+        str | None, Query(max_length=255, description="The default branch if nothing is named")
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=255, description="A tag instead of a branch")
+    ] = None,
+    revision: Annotated[
+        str | None, Query(max_length=64, description="A commit (on the branch or tag, if named)")
+    ] = None,
 ) -> PipelineParametersOut:
     """The parameters a trigger takes: the project's config read at a branch, tag or
     revision (the default branch if none), as a trigger reads it; nothing is created."""
