@@ -57,9 +57,11 @@ def test_matrix_instances_share_one_box_that_lists_them() -> None:
     box = graph.boxes[1]
     assert box.matrix
     assert [row.job.name for row in box.rows] == ["test-shbash", "test-shdash"]
-    assert [row.label for row in box.rows] == ["sh=bash", "sh=dash"]
+    assert [row.label for row in box.rows] == ["bash", "dash"]
     assert box.height == pipeline_graph.HEADER_HEIGHT + 2 * pipeline_graph.ROW_HEIGHT + 6
     assert box.rows[1].y == box.rows[0].y + pipeline_graph.ROW_HEIGHT
+    assert box.width == pipeline_graph.MATRIX_WIDTH  # wider: values beside statuses
+    assert graph.boxes[2].x == box.x + box.width + pipeline_graph.COLUMN_GAP
     assert box.status == "error"  # the most pressing of its jobs'
     # An edge from the box, whichever instance is required.
     assert [(e.source, e.target, e.status) for e in graph.edges] == [

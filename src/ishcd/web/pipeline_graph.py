@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-BOX_WIDTH = 230
-COLUMN_GAP = 64
+BOX_WIDTH = 184
+MATRIX_WIDTH = 250  # a matrix box lists its instances' values beside their statuses
+COLUMN_GAP = 30
 BOX_GAP = 18
 MARGIN = 6
 SINGLE_HEIGHT = 54
 HEADER_HEIGHT = 30
 ROW_HEIGHT = 24
-LABEL_CHARS = 28  # what fits on a box's line; longer names are cut (the title has all)
+MATRIX_CHARS = 20  # a matrix instance's values, beside its status
+LABEL_CHARS = 22  # what fits on a box's line; longer names are cut (the title has all)
 # A box sums up its jobs by the most pressing status among them.
 _PRECEDENCE = ("error", "on_hold", "running", "queued", "complete")
 
@@ -47,9 +49,9 @@ class Row:
 
     @property
     def label(self) -> str:
-        """A matrix instance's values (``sh=bash``), else the job's name."""
+        """A matrix instance's values (``bash, 3.12``; the box names them), else the job's name."""
         if self.job.matrix:
-            return clip(", ".join(f"{k}={v}" for k, v in self.job.matrix.items()), LABEL_CHARS - 8)
+            return clip(", ".join(self.job.matrix.values()), MATRIX_CHARS)
         return clip(self.job.name, LABEL_CHARS)
 
 
@@ -159,20 +161,22 @@ def layout(jobs: Sequence[GraphJob]) -> Graph:
         sum(heights[k] for k in column) + BOX_GAP * (len(column) - 1) for column in columns
     ]
     tallest = max(column_heights, default=0)
+    widths = [max(_width(groups[key]) for key in column) for column in columns]
     boxes: dict[str, Box] = {}
+    x = MARGIN
     for number, column in enumerate(columns):
-        x = MARGIN + number * (BOX_WIDTH + COLUMN_GAP)
         y = MARGIN + (tallest - column_heights[number]) // 2
         for key in column:
-            boxes[key] = _box(key, groups[key], number, x, y, heights[key])
+            boxes[key] = _box(key, groups[key], number, x, y, widths[number], heights[key])
             y += heights[key] + BOX_GAP
+        x += widths[number] + COLUMN_GAP
     edges = []
     for key in groups:
         target = boxes[key]
         for need in sorted(needs[key], key=lambda n: (boxes[n].column, boxes[n].y)):
             source = boxes[need]
             edges.append(Edge(need, key, _curve(source, target), source.status))
-    width = MARGIN * 2 + len(columns) * BOX_WIDTH + max(len(columns) - 1, 0) * COLUMN_GAP
+    width = MARGIN * 2 + sum(widths) + max(len(columns) - 1, 0) * COLUMN_GAP
     ordered = tuple(boxes[key] for column in columns for key in column)
     return Graph(width, tallest + MARGIN * 2, ordered, tuple(edges))
 
@@ -183,15 +187,21 @@ def _height(members: list[GraphJob]) -> int:
     return HEADER_HEIGHT + ROW_HEIGHT * len(members) + 6
 
 
-def _box(key: str, members: list[GraphJob], column: int, x: int, y: int, height: int) -> Box:
+def _width(members: list[GraphJob]) -> int:
+    return MATRIX_WIDTH if members[0].matrix else BOX_WIDTH
+
+
+def _box(
+    key: str, members: list[GraphJob], column: int, x: int, y: int, width: int, height: int
+) -> Box:
     matrix = bool(members[0].matrix)
     if matrix:
         rows = tuple(Row(job, y + HEADER_HEIGHT + ROW_HEIGHT * i) for i, job in enumerate(members))
     else:
         rows = (Row(members[0], y),)
     title = key if matrix else members[0].name
-    label = clip(title, LABEL_CHARS - 4 if matrix else LABEL_CHARS)
-    return Box(key, title, label, matrix, column, x, y, BOX_WIDTH, height, rows)
+    label = clip(title, LABEL_CHARS - 8 if matrix else LABEL_CHARS)
+    return Box(key, title, label, matrix, column, x, y, width, height, rows)
 
 
 def _curve(source: Box, target: Box) -> str:

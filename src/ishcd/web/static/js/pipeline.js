@@ -10,6 +10,7 @@ const PRECEDENCE = ["error", "on_hold", "running", "queued", "complete"];
 const FINISHED = new Set(["complete", "error"]);
 const EVERY_MS = 2000;
 const MOST_MS = 15000;
+const SVG = "http://www.w3.org/2000/svg";
 
 const page = document.querySelector(".pipeline-page[data-live]");
 if (page) {
@@ -71,8 +72,13 @@ function showJob(section, workflowId, job, runBase) {
     element.dataset.status = job.status;
     const text = element.querySelector("[data-status-text]");
     if (text) {
-      const short = text.hasAttribute("data-short");
-      text.textContent = words(job.status, short ? null : job.error_reason);
+      text.textContent = words(job.status, null);
+      if (job.error_reason && !text.hasAttribute("data-short")) {
+        const why = document.createElementNS(SVG, "tspan");
+        why.setAttribute("class", "reason");
+        why.textContent = `(${job.error_reason.replaceAll("_", " ")})`;
+        text.append(" ", why);
+      }
     }
     const title = element.querySelector("title");
     if (title) title.textContent = `${job.name}: ${words(job.status, job.error_reason)}`;
