@@ -462,3 +462,27 @@ async def test_a_filtered_list_shows_the_workflows_of_pipelines_far_apart(api: A
         assert "flow4" not in failed.text
         every = await web.get("/projects/ops/pipelines")
         assert all(f"flow{n}" in every.text for n in range(1, 8))
+
+
+async def test_trigger_again_fills_the_form_in_as_the_pipeline_was_triggered(
+    api: Api, project: dict[str, Any]
+) -> None:
+    body = {"parameters": {"ticket": "T-7", "loud": False, "count": 5}}
+    created = await trigger_api(api, **body)
+    await wait_pipeline(api, created["id"], until=("on_hold",))
+    async with browser(api) as web:
+        await sign_in(web, "alice")
+        page = await web.get("/projects/app/pipelines/1")
+        again = re.search(r'href="(/projects/app/pipelines/new\?[^"]+)">Trigger again', page.text)
+        assert again
+        form = await web.get(html.unescape(again.group(1)))
+        assert form.status_code == 200
+        assert 'name="branch" value="main"' in form.text
+        assert 'name="param.ticket" value="T-7"' in form.text
+        assert 'name="param.count" value="5"' in form.text
+        assert not re.search(r'name="param.loud" value="true" checked', form.text)
+        assert 'name="param.greeting" value="Hello"' in form.text
+    async with browser(api) as web:
+        await sign_in(web, "rita")
+        page = await web.get("/projects/app/pipelines/1")
+        assert "Trigger again" not in page.text

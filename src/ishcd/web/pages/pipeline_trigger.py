@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from ishcd import exceptions
 from ishcd.api.schemas.pipelines import PipelineIn
+from ishcd.pipelines import params
 from ishcd.services import pipeline_parameters, pipelines
 from ishcd.services.pipeline_parameters import Declared
 from ishcd.web.project_page import ProjectPage, open_project
@@ -55,14 +56,14 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _fields(declared: Declared | None, sent: dict[str, str] | None) -> list[Field]:
+def _fields(declared: Declared | None, sent: dict[str, str]) -> list[Field]:
     if declared is None:
         return []
     return [
         Field(
             name=spec.name,
             type=spec.type,
-            value=sent.get(spec.name, "") if sent is not None else _text(spec.default),
+            value=sent[spec.name] if spec.name in sent else _text(spec.default),
             required=spec.default is None,
             values=spec.values,
             description=spec.description,
@@ -111,7 +112,7 @@ def _form(
         "pipelines",
         refs=refs,
         declared=declared,
-        fields=_fields(declared, sent),
+        fields=_fields(declared, sent or {}),
         inline=page.project.repository is None,
         config=config,
         parameters_text=parameters_text,
@@ -124,10 +125,23 @@ def _form(
 @router.get("/projects/{project_ish}/pipelines/new")
 async def trigger_form(request: Request, project_ish: str) -> Response:
     page = await open_project(request, project_ish, "write")
-    refs = _refs(dict(request.query_params))
+    query = dict(request.query_params)
+    refs = _refs(query)
     declared, problems = await _declared(request, page, refs)
+    # Values in the URL fill the form in (a link from a wiki, "Trigger again").
+    sent = {
+        key[len(PARAM) :]: value[: params.MAX_STRING]
+        for key, value in query.items()
+        if key.startswith(PARAM)
+    }
     return _form(
-        request, page, refs, declared, problems=problems, status_code=422 if problems else 200
+        request,
+        page,
+        refs,
+        declared,
+        sent=sent,
+        problems=problems,
+        status_code=422 if problems else 200,
     )
 
 

@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, get_args
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
@@ -179,7 +180,24 @@ async def pipeline_view(
         ],
         "finished": record.status in FINISHED,
         "config_source": record.config_source,
+        "again": _again(record),
     }
+
+
+def _again(pipeline: PipelineRecord) -> str | None:
+    """The trigger form's query that fills it in as this pipeline was triggered (None for
+    a promotion, or a config sent with the trigger: the form cannot carry those)."""
+    if pipeline.trigger_type != "api" or pipeline.config_file == pipeline_state.INLINE:
+        return None
+    values: list[tuple[str, str]] = []
+    if pipeline.tag is not None:
+        values.append(("tag", pipeline.tag))
+    elif pipeline.branch is not None:
+        values.append(("branch", pipeline.branch))
+    for name, value in pipeline.parameters.items():
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        values.append((f"param.{name}", text))
+    return urlencode(values)
 
 
 @router.get("/projects/{project_ish}/pipelines/{number}")
