@@ -486,3 +486,19 @@ async def test_trigger_again_fills_the_form_in_as_the_pipeline_was_triggered(
         await sign_in(web, "rita")
         page = await web.get("/projects/app/pipelines/1")
         assert "Trigger again" not in page.text
+
+
+async def test_the_list_pages_keep_its_filter(api: Api) -> None:
+    await make_user(api, "alice", admin=True)
+    await api.project("Ops", machine_name="ops")
+    held = "version: 1\njobs:\n  wait: {type: approval}\nworkflows:\n  main: {jobs: [wait]}\n"
+    for _ in range(31):
+        response = await api.post("/v1/projects/ops/pipelines", json={"config": held})
+        assert response.status_code == 201
+    async with browser(api) as web:
+        await sign_in(web, "alice")
+        first = await web.get("/projects/ops/pipelines", params={"status": "on_hold"})
+        assert 'href="/projects/ops/pipelines?status=on_hold&amp;page=2"' in first.text
+        second = await web.get("/projects/ops/pipelines?status=on_hold&page=2")
+        assert 'href="/projects/ops/pipelines/1"' in second.text
+        assert 'href="/projects/ops/pipelines/31"' not in second.text

@@ -82,7 +82,8 @@ async def pipelines_tab(request: Request, project_ish: str) -> Response:
         )
         for p in shown
     ]
-    query = "".join(f"{k}={v}&" for k, v in (("status", status), ("branch", branch)) if v)
+    kept = [(k, v) for k, v in (("status", status), ("branch", branch)) if v]
+    query = urlencode(kept) + "&" if kept else ""
     return page.render(
         request,
         "pipeline_list.html",
