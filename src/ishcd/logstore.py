@@ -137,15 +137,13 @@ class LogStore:
                 return min(offset, found.readable)
             if cut is None:
                 return offset
-            head, resume, note = cut
+            head, resume, note = (int(n) for n in cut)
             if offset <= head:
                 return offset
             return head if offset < resume else offset - resume + head + note
 
         sections: list[dict[str, Any]] = saved["sections"]
-        return [
-            {**s, "start": stored(s["start"]), "end": stored(s.get("end"))} for s in sections
-        ]
+        return [{**s, "start": stored(s["start"]), "end": stored(s.get("end"))} for s in sections]
 
     def _read_sections(self, run_id: str) -> dict[str, Any] | None:
         try:
@@ -161,8 +159,8 @@ class LogStore:
         temporary.write_text(json.dumps(saved))
         temporary.replace(path)  # readers see the old list or the new one, whole
 
-    def read(self, run_id: str, offset: int, end: int) -> Iterator[bytes]:
-        """Bytes ``[offset, end)`` in chunks."""
+    def read(self, run_id: str, offset: int, end: int, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        """Bytes ``[offset, end)`` in chunks of ``chunk_size``."""
         if offset >= end:
             return
         try:
@@ -173,7 +171,7 @@ class LogStore:
             handle.seek(offset)
             remaining = end - offset
             while remaining > 0:
-                chunk = handle.read(min(CHUNK, remaining))
+                chunk = handle.read(min(chunk_size, remaining))
                 if not chunk:
                     return
                 remaining -= len(chunk)
