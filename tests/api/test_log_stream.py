@@ -89,7 +89,8 @@ async def test_a_failed_run_ends_with_its_status_and_reason(
     run = await api.wait((await api.start("ops", "j"))["id"])
     events, _ = parse((await stream(api, run["id"])).text)
     assert [e.name for e in events] == ["log", "status"]
-    assert events[0].data == "bye\n" and events[0].id == 4
+    assert events[0].data == "bye\n"
+    assert events[0].id == 4
     assert events[1].data == {"status": "error", "exit_code": 3, "error_reason": "failed"}
 
 
