@@ -32,9 +32,7 @@ def _account(base_url: str, token: str) -> httpx.Response:
         return client.get("/v1/account")
 
 
-def test_login_lands_on_the_projects_tab(
-    page: Page, base_url: str, alice: helpers.Account
-) -> None:
+def test_login_lands_on_the_projects_tab(page: Page, base_url: str, alice: helpers.Account) -> None:
     page.goto("/")
     expect(page).to_have_url(f"{base_url}/login")
     _signed_in(page, base_url, alice)
