@@ -297,3 +297,32 @@ async def test_wrong_current_passwords_are_throttled_like_logins(api: Api) -> No
         assert locked.status_code == 429
         assert "try again in" in locked.text
         assert int(locked.headers["retry-after"]) >= 1
+
+
+async def test_the_integrations_tab_pages_its_tokens(api: Api) -> None:
+    await make_user(api, "alice")
+    async with browser(api) as web:
+        csrf = await sign_in(web, "alice")
+        for n in range(51):
+            await _api_token(web, csrf, f"token {n:02d}")
+        first = await web.get("/integrations")
+        assert "token 50" in first.text
+        assert "token 00" not in first.text
+        assert 'href="/integrations?page=2"' in first.text
+        second = await web.get("/integrations?page=2")
+        assert "token 00" in second.text
+        assert 'data-page="2"' in second.text
+        bad = await web.get("/integrations?credentials_page=0")
+        assert bad.status_code == 422
+        assert "credentials_page" in bad.text
+
+
+async def test_signed_out_visitors_are_sent_to_the_login_page(api: Api) -> None:
+    async with browser(api) as web:
+        for path in ("/integrations", "/account", "/admin/users", "/integrations/tokens/new"):
+            answer = await web.get(path)
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/login?next=")
+        posted = await web.post("/integrations/tokens", data={"name": "x"})
+        assert posted.status_code == 303
+        assert posted.headers["location"] == "/login"
