@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.browser import helpers
 from tests.live import free_port
@@ -88,7 +88,7 @@ def test_generate_token_copy_it_use_it_revoke_it(
 
 
 def test_generate_token_without_javascript(
-    browser: Any, base_url: str, alice: helpers.Account
+    browser: Browser, base_url: str, alice: helpers.Account
 ) -> None:
     context = browser.new_context(base_url=base_url, java_script_enabled=False)
     try:
@@ -217,7 +217,8 @@ def test_a_cross_site_form_post_without_the_csrf_token_is_refused(
     before = _account(base_url, alice.token).json()
     for target in ("/account", "/v1/tokens"):
         name = "account" if target == "/account" else "tokens"
-        with page.expect_response(lambda r, t=target: r.url == base_url + t) as answer:
+        url = base_url + target
+        with page.expect_response(url) as answer:
             page.goto(f"{attacker}/{name}.html")
         assert answer.value.status == 403, target
         assert answer.value.request.method == "POST"
