@@ -213,6 +213,8 @@ def attacker(base_url: str) -> Iterator[str]:
 def test_a_cross_site_form_post_without_the_csrf_token_is_refused(
     page: Page, base_url: str, alice: helpers.Account, attacker: str
 ) -> None:
+    # The other site is 127.0.0.1 on another port: the same "site" to the browser, so
+    # the SameSite=Lax cookie goes along and only the missing CSRF token refuses.
     _signed_in(page, base_url, alice)
     before = _account(base_url, alice.token).json()
     for target in ("/account", "/v1/tokens"):
