@@ -8,7 +8,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import auth, dashboard, pipeline_actions, pipeline_trigger, pipelines
+from ishcd.web.pages import (
+    account,
+    admin,
+    auth,
+    dashboard,
+    integrations,
+    pipeline_actions,
+    pipeline_trigger,
+    pipelines,
+)
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -18,6 +27,9 @@ ROUTERS = [
     auth.rest,
     auth.router,
     dashboard.router,
+    integrations.router,
+    account.router,
+    admin.router,
     pipeline_trigger.router,  # /pipelines/new before /pipelines/{number}
     pipelines.router,
     pipeline_actions.router,
