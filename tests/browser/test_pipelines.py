@@ -166,8 +166,12 @@ def test_a_pipeline_triggered_from_the_form_is_approved_on_its_page_and_complete
     expect(publish).to_have_text("✓ complete")
     expect(page.get_by_text("approved by " + writer.username)).to_be_visible()
     expect(page.get_by_role("button", name="Approve hold")).to_have_count(0)
+    lean = api.post(f"/v1/projects/{name}/pipelines", json={"branch": "lean"})
+    assert lean.status_code == 201, lean.text
+    assert api.post(f"/v1/pipelines/{lean.json()['id']}/stop").status_code == 200
     page.goto(f"/projects/{name}/pipelines")
-    expect(page.locator("table.pipelines tbody tr")).to_have_count(1)
+    expect(page.locator("table.pipelines tbody tr")).to_have_count(2)
+    expect(page.locator("table.pipelines tbody tr").first).to_contain_text("⎇ lean")
     save_for_docs(page, "pipelines.png")
 
 
