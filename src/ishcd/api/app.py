@@ -20,6 +20,7 @@ from ishcd.api.routers import (
     envvars,
     health,
     jobs,
+    logs,
     members,
     pipelines,
     project_tokens,
@@ -40,6 +41,7 @@ ROUTERS = (
         m.router
         for m in (
             runs,
+            logs,
             pipelines,
             workflows,
             jobs,
