@@ -1,0 +1,590 @@
+// The log viewer: a log of any size, opened at its tail, read by range as it
+// is scrolled, followed live, searched on the server, with links to lines.
+//
+// Only the rows near the viewport are in the DOM (as GitHub's log view does):
+// a spacer as tall as all the rows gives the scroll bar, and the few rows
+// shown are drawn where the viewport is. Past MAX_HEIGHT pixels the scroll
+// position maps to a row by proportion, so a billion-line log still scrolls.
+//
+// The lines come from the API as any client reads them: the tail
+// (GET …/log?tail=), then lines by number before it (GET …/log/lines), and
+// new output after it (Server-Sent Events from the tail's end, resumed by
+// Last-Event-ID). Every piece of log text reaches the page through
+// textContent (ansi.js's toFragment), never as HTML.
+
+import { LineSplitter, PLAIN, parseLine, sameStyle, toFragment } from "./ansi.js";
+import { LogSearch } from "./logsearch.js";
+
+const TAIL_BYTES = 128 * 1024;
+const BLOCK = 200; // lines per request before the tail
+const MAX_BLOCKS = 150; // blocks kept in memory
+const MAX_TAIL = 50_000; // live lines kept before the oldest go back to blocks
+const MAX_HEIGHT = 8_000_000; // px: below every browser's limit on an element's height
+const OVERSCAN = 30; // rows drawn above and below the viewport
+const MAX_CHARS = 20_000; // characters of one line drawn (the raw log has the rest)
+const MAX_FETCHES = 4;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function count(n) {
+  return n.toLocaleString("en-US");
+}
+
+async function fetchOk(url, options = {}) {
+  const response = await fetch(url, { credentials: "same-origin", ...options });
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = await response.json();
+      if (body && body.message) message = body.message;
+      if (body && Array.isArray(body.errors) && body.errors.length) {
+        message += ": " + body.errors.map((e) => `${e.field || ""} ${e.message || ""}`.trim()).join("; ");
+      }
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw new Error(message);
+  }
+  return response;
+}
+
+// The lines of the log: blocks before `first` (immutable, fetched on demand),
+// and the live tail from line `first` on (the last line may be unfinished).
+class LogLines {
+  constructor(api, onChange) {
+    this.api = api;
+    this.onChange = onChange;
+    this.first = 1; // the tail's first line
+    this.tail = []; // raw lines from `first`
+    this.open = false; // the last tail line has no newline yet
+    this.tailParsed = []; // parsed tail lines, in order from the first
+    this.tailStart = PLAIN; // the ANSI state the tail starts in
+    this.blocks = new Map(); // block number → {lines, parsed, start, end}
+    this.fetching = new Set();
+    this.splitter = new LineSplitter();
+    this.complete = false;
+    this.size = 0;
+  }
+
+  get total() {
+    return this.first - 1 + this.tail.length;
+  }
+
+  async openTail() {
+    const response = await fetchOk(`${this.api}/log?tail=${TAIL_BYTES}`);
+    const text = await response.text();
+    const firstLine = Number(response.headers.get("X-Log-First-Line") || "1");
+    this.size = Number(response.headers.get("X-Next-Offset") || "0");
+    this.complete = response.headers.get("X-Log-Complete") === "true";
+    this.first = Math.max(1, firstLine);
+    this.tail = [];
+    this.tailParsed = [];
+    this.open = false;
+    this.splitter = new LineSplitter();
+    this.append(text);
+    return this.size;
+  }
+
+  // new text at the end of the log (a chunk of the live stream)
+  append(text) {
+    if (!text) return;
+    const finished = this.splitter.push(text);
+    if (this.open) this.tail.pop();
+    this.tailParsed.length = Math.min(this.tailParsed.length, this.tail.length);
+    for (const line of finished) this.tail.push(line);
+    this.open = this.splitter.partial !== "";
+    if (this.open) this.tail.push(this.splitter.partial);
+    this.roll();
+  }
+
+  // a long live run: keep the newest lines; the older ones are read back by number
+  roll() {
+    if (this.tail.length <= MAX_TAIL) return;
+    const drop = this.tail.length - MAX_TAIL / 2;
+    const parsed = this.tailParsed[drop - 1];
+    this.tailStart = parsed ? parsed.state : PLAIN;
+    this.tail = this.tail.slice(drop);
+    this.tailParsed = this.tailParsed.slice(drop);
+    this.first += drop;
+    this.blocks.clear(); // blocks count back from `first`
+  }
+
+  blockOf(line) {
+    return Math.floor((this.first - 1 - line) / BLOCK);
+  }
+
+  blockRange(block) {
+    const last = this.first - 1 - block * BLOCK;
+    return [Math.max(1, last - BLOCK + 1), last];
+  }
+
+  // a line's parsed segments, or null while it is being read
+  parsed(line) {
+    if (line >= this.first) {
+      const i = line - this.first;
+      if (i >= this.tail.length) return null;
+      while (this.tailParsed.length <= i) {
+        const k = this.tailParsed.length;
+        const before = k === 0 ? this.tailStart : this.tailParsed[k - 1].state;
+        this.tailParsed.push(parseLine(this.tail[k], before, MAX_CHARS));
+      }
+      return this.tailParsed[i];
+    }
+    const block = this.blocks.get(this.blockOf(line));
+    if (!block) return null;
+    block.used = performance.now();
+    return block.parsed[line - this.blockRange(this.blockOf(line))[0]];
+  }
+
+  raw(line) {
+    if (line >= this.first) return this.tail[line - this.first];
+    const number = this.blockOf(line);
+    const block = this.blocks.get(number);
+    return block ? block.lines[line - this.blockRange(number)[0]] : undefined;
+  }
+
+  // read the blocks of lines [from, to] that are not here yet
+  want(from, to) {
+    const lo = Math.max(1, from);
+    const hi = Math.min(this.first - 1, to);
+    if (hi < lo) return;
+    for (let b = this.blockOf(hi); b <= this.blockOf(lo); b++) {
+      if (this.blocks.has(b) || this.fetching.has(b) || this.fetching.size >= MAX_FETCHES) continue;
+      this.fetchBlock(b);
+    }
+  }
+
+  async fetchBlock(number) {
+    const first = this.first;
+    const [lo, hi] = this.blockRange(number);
+    this.fetching.add(number);
+    try {
+      const lines = [];
+      while (lines.length < hi - lo + 1) {
+        const from = lo + lines.length;
+        const response = await fetchOk(`${this.api}/log/lines?from=${from}&count=${hi - from + 1}`);
+        const body = await response.json();
+        if (!body.lines.length) break;
+        lines.push(...body.lines.slice(0, hi - from + 1));
+      }
+      if (first !== this.first) return; // the tail rolled on: block numbers changed
+      this.blocks.set(number, { lines, parsed: [], start: null, used: performance.now() });
+      this.parseFrom(number);
+      this.evict();
+      this.onChange();
+    } catch (error) {
+      this.onChange(error);
+    } finally {
+      this.fetching.delete(number);
+    }
+  }
+
+  // parse a block from the state the block before it ends in, then redo the
+  // later ones whose start state that changes (colours cross block boundaries)
+  parseFrom(number) {
+    for (let b = number; b >= 0; b--) {
+      const block = this.blocks.get(b);
+      if (!block) return;
+      const before = this.blocks.get(b + 1);
+      const start = before && before.parsed.length ? before.end : PLAIN;
+      if (block.start !== null && sameStyle(block.start, start)) return;
+      block.start = start;
+      let state = start;
+      block.parsed = block.lines.map((raw) => {
+        const parsed = parseLine(raw, state, MAX_CHARS);
+        state = parsed.state;
+        return parsed;
+      });
+      block.end = state;
+    }
+    const last = this.blocks.get(0);
+    if (last && last.parsed.length && !sameStyle(last.end, this.tailStart)) {
+      this.tailStart = last.end;
+      this.tailParsed = [];
+    }
+  }
+
+  evict() {
+    if (this.blocks.size <= MAX_BLOCKS) return;
+    const byAge = [...this.blocks.entries()].sort((a, b) => a[1].used - b[1].used);
+    for (const [number] of byAge.slice(0, this.blocks.size - MAX_BLOCKS)) this.blocks.delete(number);
+  }
+}
+
+// Step sections: collapsed ones hide their lines after the header line.
+class Sections {
+  constructor() {
+    this.list = [];
+    this.collapsed = new Set(); // section numbers
+  }
+
+  set(list) {
+    this.list = Array.isArray(list) ? list : [];
+  }
+
+  at(line) {
+    return this.list.find((s) => s.start_line === line);
+  }
+
+  hidden() {
+    // [first hidden line, last hidden line] of each collapsed section, in order
+    return this.list
+      .filter((s) => this.collapsed.has(s.number) && s.end_line !== null && s.end_line > s.start_line)
+      .map((s) => [s.start_line + 1, s.end_line])
+      .sort((a, b) => a[0] - b[0]);
+  }
+
+  rows(total) {
+    return total - this.hidden().reduce((n, [a, b]) => n + (Math.min(b, total) - a + 1), 0);
+  }
+
+  lineOf(row) {
+    let line = row;
+    for (const [a, b] of this.hidden()) if (a <= line) line += b - a + 1;
+    return line;
+  }
+
+  rowOf(line) {
+    let row = line;
+    for (const [a, b] of this.hidden()) {
+      if (line > b) row -= b - a + 1;
+      else if (line >= a) row -= line - a + 1; // inside: its header's row
+    }
+    return row;
+  }
+
+  // expand the section that hides `line`, if any
+  reveal(line) {
+    for (const s of this.list) {
+      if (this.collapsed.has(s.number) && line > s.start_line && s.end_line !== null && line <= s.end_line) {
+        this.collapsed.delete(s.number);
+      }
+    }
+  }
+}
+
+export class LogViewer {
+  constructor(root, { runId, finished, onStatus }) {
+    this.root = root;
+    this.api = `/v1/runs/${encodeURIComponent(runId)}`;
+    this.onStatus = onStatus || (() => {});
+    this.lines = new LogLines(this.api, (error) => this.changed(error));
+    this.sections = new Sections();
+    this.finished = finished;
+    this.following = true;
+    this.highlight = null; // the line of #L…
+    this.mark = null; // {line, from, to}: the current search match
+    this.pendingJump = null;
+    this.rowHeight = 20;
+    this.drawn = new Map(); // line → row element, for the rows on screen
+    this.frame = 0;
+    this.build();
+  }
+
+  build() {
+    const root = this.root;
+    root.replaceChildren();
+    root.classList.add("log-live");
+    this.toolbar = el("div", "log-toolbar");
+    this.info = el("span", "log-info muted", "Opening the log…");
+    this.info.setAttribute("aria-live", "polite");
+    this.followButton = el("button", "log-follow", "Follow the end");
+    this.followButton.type = "button";
+    this.followButton.addEventListener("click", () => this.toEnd());
+    this.search = new LogSearch(this.api, (match) => this.showMatch(match));
+    this.toolbar.append(this.search.form, this.followButton, this.info);
+    this.scroller = el("div", "log-scroll");
+    this.scroller.tabIndex = 0;
+    this.scroller.setAttribute("role", "log");
+    this.scroller.setAttribute("aria-label", "Log output");
+    this.spacer = el("div", "log-spacer");
+    this.rows = el("div", "log-rows");
+    this.spacer.append(this.rows);
+    this.scroller.append(this.spacer);
+    this.error = el("p", "problems log-error");
+    this.error.hidden = true;
+    root.append(this.toolbar, this.error, this.scroller);
+    const probe = el("div", "log-row", "0");
+    this.rows.append(probe);
+    this.rowHeight = probe.getBoundingClientRect().height || 20;
+    probe.remove();
+    this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    this.rows.addEventListener("click", (event) => this.onClick(event));
+    window.addEventListener("hashchange", () => this.jumpToHash(true));
+    window.addEventListener("resize", () => this.schedule());
+  }
+
+  async start() {
+    try {
+      await this.refreshRun();
+      const end = await this.lines.openTail();
+      this.layout();
+      if (!this.jumpToHash(false)) this.toEnd();
+      if (!this.finished) this.follow(end);
+    } catch (error) {
+      this.showError(error);
+    }
+  }
+
+  // the run as the API shows it: its sections, and whether it has finished
+  async refreshRun() {
+    const run = await (await fetchOk(this.api)).json();
+    this.sections.set(run.sections);
+    this.finished = run.status === "complete" || run.status === "error";
+    this.schedule(true);
+    return run;
+  }
+
+  follow(offset) {
+    if (this.events) this.events.close();
+    // The browser sends Last-Event-ID by itself when it reconnects: the
+    // stream resumes just after the last chunk it received.
+    const events = new EventSource(`${this.api}/log?offset=${offset}`);
+    this.events = events;
+    events.addEventListener("log", (event) => {
+      this.lines.append(JSON.parse(event.data));
+      this.lines.size = Number(event.lastEventId) || this.lines.size;
+      this.changed();
+      if (!this.seenOutput) {
+        this.seenOutput = true;
+        this.onStatus(null); // it is running now: the page may say so
+      }
+    });
+    events.addEventListener("status", async (event) => {
+      events.close();
+      this.finished = true;
+      const status = JSON.parse(event.data);
+      try {
+        await this.refreshRun();
+      } catch {
+        // the sections stay as they were
+      }
+      this.changed();
+      this.onStatus(status);
+    });
+    events.addEventListener("error", () => {
+      if (events.readyState === EventSource.CLOSED && !this.finished) {
+        this.showError(new Error("The live log stopped: reload the page to follow it again."));
+      }
+    });
+  }
+
+  showError(error) {
+    this.error.textContent = error instanceof Error ? error.message : String(error);
+    this.error.hidden = false;
+  }
+
+  changed(error) {
+    if (error) this.showError(error);
+    this.layout();
+    if (this.pendingJump !== null && this.pendingJump <= this.lines.total) {
+      const line = this.pendingJump;
+      this.pendingJump = null;
+      this.jumpTo(line, true);
+    } else if (this.following) {
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+    }
+    this.schedule(true);
+  }
+
+  // the spacer's height, the gutter's width, the line count
+  layout() {
+    const rows = this.sections.rows(this.lines.total);
+    const full = rows * this.rowHeight;
+    this.height = Math.min(full, MAX_HEIGHT);
+    this.spacer.style.height = `${Math.max(this.height, this.rowHeight)}px`;
+    const digits = String(Math.max(1, this.lines.total)).length;
+    this.rows.style.setProperty("--gutter", `${digits + 1}ch`);
+    const state = this.finished ? "" : " so far";
+    this.info.textContent = `${count(this.lines.total)} lines${state}`;
+    this.followButton.hidden = this.finished;
+    this.root.dataset.lines = String(this.lines.total);
+  }
+
+  // the row (fractional) at the top of the viewport, and back
+  topRow() {
+    const rows = this.sections.rows(this.lines.total);
+    const view = this.scroller.clientHeight;
+    const top = this.scroller.scrollTop;
+    if (rows * this.rowHeight <= MAX_HEIGHT) return top / this.rowHeight;
+    const range = Math.max(1, this.height - view);
+    return (top / range) * Math.max(0, rows - view / this.rowHeight);
+  }
+
+  scrollForRow(row) {
+    const rows = this.sections.rows(this.lines.total);
+    const view = this.scroller.clientHeight;
+    if (rows * this.rowHeight <= MAX_HEIGHT) return row * this.rowHeight;
+    const span = Math.max(1, rows - view / this.rowHeight);
+    return (row / span) * Math.max(1, this.height - view);
+  }
+
+  onScroll() {
+    const bottom = this.scroller.scrollHeight - this.scroller.clientHeight;
+    this.following = !this.finished && this.scroller.scrollTop >= bottom - this.rowHeight;
+    this.schedule();
+  }
+
+  schedule(redraw = false) {
+    if (redraw) this.drawn.clear();
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  draw() {
+    const total = this.lines.total;
+    const rows = this.sections.rows(total);
+    const top = this.topRow();
+    const firstRow = Math.max(0, Math.floor(top) - OVERSCAN);
+    const visible = Math.ceil(this.scroller.clientHeight / this.rowHeight);
+    const lastRow = Math.min(rows - 1, Math.floor(top) + visible + OVERSCAN);
+    const offset = this.scroller.scrollTop - (top - firstRow) * this.rowHeight;
+    this.rows.style.transform = `translateY(${Math.max(0, offset)}px)`;
+    const keep = new Map();
+    const nodes = [];
+    let wantFrom = Infinity;
+    let wantTo = 0;
+    for (let row = firstRow; row <= lastRow; row++) {
+      const line = this.sections.lineOf(row + 1);
+      if (line > total) break;
+      let node = this.drawn.get(line);
+      if (!node) {
+        node = this.row(line);
+        if (node.dataset.loading) {
+          wantFrom = Math.min(wantFrom, line);
+          wantTo = Math.max(wantTo, line);
+        }
+      }
+      keep.set(line, node);
+      nodes.push(node);
+    }
+    this.drawn = keep;
+    this.rows.replaceChildren(...nodes);
+    if (wantTo) this.lines.want(wantFrom - BLOCK, wantTo + BLOCK / 2);
+  }
+
+  row(line) {
+    const node = el("div", "log-row");
+    node.dataset.line = String(line);
+    const number = el("a", "log-n", String(line));
+    number.href = `#L${line}`;
+    number.setAttribute("aria-label", `line ${line}`);
+    node.append(number);
+    const text = el("span", "log-t");
+    const parsed = this.lines.parsed(line);
+    if (parsed === null) {
+      node.dataset.loading = "true";
+      node.classList.add("log-loading");
+      text.textContent = "…";
+    } else {
+      let [from, to] = [-1, -1];
+      if (this.mark && this.mark.line === line) [from, to] = this.markRange(line);
+      text.append(toFragment(document, parsed.segments, from, to));
+      if (parsed.cut) text.append(el("span", "log-cut-note", ` … (line cut at ${count(MAX_CHARS)} characters: see the raw log)`));
+    }
+    const section = this.sections.at(line);
+    if (section) node.prepend(this.sectionHeader(section));
+    if (line === this.highlight) node.classList.add("log-highlight");
+    if (this.mark && this.mark.line === line) node.classList.add("log-current-match");
+    node.append(text);
+    return node;
+  }
+
+  sectionHeader(section) {
+    const closed = this.sections.collapsed.has(section.number);
+    const toggle = el("button", "log-section-toggle");
+    toggle.type = "button";
+    toggle.dataset.section = String(section.number);
+    toggle.setAttribute("aria-expanded", closed ? "false" : "true");
+    toggle.title = closed ? "Show this step's lines" : "Hide this step's lines";
+    toggle.disabled = section.end_line === null;
+    const icon = { running: "◔", complete: "✓", error: "✗" }[section.status] || "•";
+    toggle.append(el("span", "log-section-arrow", closed ? "▸" : "▾"), el("span", "log-section-name", section.name));
+    const status = el("span", `status status-${section.status}`);
+    status.append(el("span", "icon", icon), ` ${section.status}`);
+    status.firstChild.setAttribute("aria-hidden", "true");
+    const facts = [`${section.duration} s`];
+    if (section.exit_code !== null && section.exit_code !== undefined) facts.push(`exit ${section.exit_code}`);
+    toggle.append(" ", status, el("span", "log-section-facts muted", ` ${facts.join(" · ")}`));
+    return toggle;
+  }
+
+  markRange(line) {
+    const raw = this.lines.raw(line) || "";
+    // columns are code points; the line's text is UTF-16
+    const index = (points) => {
+      let i = 0;
+      for (let p = 0; p < points && i < raw.length; p++) i += raw.codePointAt(i) > 0xffff ? 2 : 1;
+      return i;
+    };
+    return [index(this.mark.column), index(this.mark.column + this.mark.length)];
+  }
+
+  onClick(event) {
+    const toggle = event.target instanceof Element ? event.target.closest(".log-section-toggle") : null;
+    if (!toggle) return;
+    const number = Number(toggle.dataset.section);
+    if (this.sections.collapsed.has(number)) this.sections.collapsed.delete(number);
+    else this.sections.collapsed.add(number);
+    this.following = false;
+    this.layout();
+    this.schedule(true);
+  }
+
+  toEnd() {
+    this.following = !this.finished;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.schedule();
+  }
+
+  jumpToHash(fromEvent) {
+    const found = /^#L(\d+)$/.exec(window.location.hash);
+    if (!found) return false;
+    this.jumpTo(Number(found[1]), !fromEvent || !this.isVisible(Number(found[1])));
+    return true;
+  }
+
+  isVisible(line) {
+    const node = this.drawn.get(line);
+    if (!node) return false;
+    const box = node.getBoundingClientRect();
+    const view = this.scroller.getBoundingClientRect();
+    return box.top >= view.top && box.bottom <= view.bottom;
+  }
+
+  // show `line`, highlighted, a third of the way down the viewport
+  jumpTo(line, scroll) {
+    const total = this.lines.total;
+    if (line > total && !this.finished) {
+      this.pendingJump = line;
+      this.info.textContent = `Line ${count(line)} is not written yet: waiting for it`;
+      return;
+    }
+    const target = Math.max(1, Math.min(line, total));
+    this.highlight = target;
+    this.following = false;
+    this.sections.reveal(target);
+    this.layout();
+    if (scroll) {
+      const row = this.sections.rowOf(target) - 1;
+      const third = this.scroller.clientHeight / this.rowHeight / 3;
+      this.scroller.scrollTop = this.scrollForRow(Math.max(0, row - third));
+    }
+    this.root.dataset.highlight = String(target);
+    this.schedule(true);
+  }
+
+  showMatch(match) {
+    this.mark = match ? { line: match.line, column: match.column, length: match.end - match.start } : null;
+    if (match) this.jumpTo(match.line, true);
+    else this.schedule(true);
+  }
+}
