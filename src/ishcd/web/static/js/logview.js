@@ -402,7 +402,7 @@ export class LogViewer {
     this.rows.style.setProperty("--gutter", `${digits + 1}ch`);
     const state = this.finished ? "" : " so far";
     this.info.textContent = `${count(this.lines.total)} lines${state}`;
-    this.followButton.hidden = this.finished;
+    this.followButton.textContent = this.finished ? "Jump to the end" : "Follow the end";
     this.root.dataset.lines = String(this.lines.total);
   }
 
@@ -574,6 +574,7 @@ export class LogViewer {
     this.sections.reveal(target);
     this.layout();
     if (scroll) {
+      this.scroller.scrollIntoView({ block: "nearest" });
       const row = this.sections.rowOf(target) - 1;
       const third = this.scroller.clientHeight / this.rowHeight / 3;
       this.scroller.scrollTop = this.scrollForRow(Math.max(0, row - third));
