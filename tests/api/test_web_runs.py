@@ -169,3 +169,29 @@ async def test_a_script_project_name_is_escaped(api: Api) -> None:
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "<b>job</b>" not in response.text
+
+
+async def test_who_started_a_run_names_the_token_or_the_login(api: Api) -> None:
+    await api.project("Ops")
+    job = await api.job("ops", "true", name="Deploy")
+    by_token = await api.start("ops", job["machine_name"])
+    tokens = (await api.get("/v1/tokens")).json()
+    assert by_token["created_by_token"] == tokens[0]["name"]
+    assert by_token["created_by"]["username"] == "admin"
+    await _member(api, "ops", "wendy", "write")
+    async with browser(api) as client:
+        csrf = await sign_in(client, "wendy")
+        started = await client.post(
+            "/v1/projects/ops/jobs/deploy/runs", headers={"X-CSRF-Token": csrf}
+        )
+        assert started.status_code == 201, started.text
+        by_login = started.json()
+        assert by_login["created_by_token"] is None
+        assert by_login["created_by"]["username"] == "wendy"
+        await api.wait(by_login["id"])
+        read = await client.get(f"/v1/runs/{by_token['id']}")
+        assert read.json()["created_by_token"] == tokens[0]["name"]
+        page = await _page(client, by_token["id"])
+        assert f"with token</span> {html.escape(tokens[0]['name'])}" in page
+        page = await _page(client, by_login["id"])
+        assert "with token" not in page

@@ -57,6 +57,10 @@ class RunOut(BaseModel):
     pipeline: PipelineRefOut | None = Field(description="A pipeline job's run: its pipeline")
     workflow: WorkflowRefOut | None = Field(description="A pipeline job's run: its workflow")
     created_by: UserRef | None
+    created_by_token: str | None = Field(
+        description="The name of the API token the run was started with (null when it was "
+        "started from a login, such as the web UI, or by a pipeline)"
+    )
 
     @classmethod
     def of(cls, run: RunRecord, inline: Inline | None = None) -> RunOut:
@@ -95,6 +99,7 @@ def run_fields(run: RunRecord, inline: Inline | None = None) -> dict[str, Any]:
         "pipeline": origin["pipeline"] if origin else None,
         "workflow": origin["workflow"] if origin else None,
         "created_by": creator,
+        "created_by_token": run.created_by_token,
     }
 
 

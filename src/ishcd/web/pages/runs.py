@@ -102,7 +102,7 @@ async def run_page(request: Request, project_ish: str, run_id: str) -> Response:
         tail=tail,
         run_again=run_again_url(page.base, run),
         origin=run.origin,
-        started_by_token=None,
+        started_by_token=run.created_by_token,
     )
 
 
