@@ -203,7 +203,8 @@ async def _read_events(client: httpx.AsyncClient, url: str, until: int | None) -
 
 def followers() -> int:
     """Streams waiting for their next chunk of log in this process."""
-    return sum(1 for task in asyncio.all_tasks() if task.get_coro().__name__ == "_next")  # type: ignore[union-attr]
+    names = [getattr(task.get_coro(), "__name__", "") for task in asyncio.all_tasks()]
+    return names.count("_next")
 
 
 async def until_followers(count: int) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from ishcd.api.deps import MAX_INT32, Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runs import RunIn, RunOut, run_json
-from ishcd.services import logs, runs
+from ishcd.services import log_sections, logs, runs
 from ishcd.services.run_state import Status
 
 router = APIRouter(tags=["runs"], route_class=Authenticated)
@@ -26,7 +26,9 @@ StatusQuery = Annotated[Status | None, Query(description="Only runs in this stat
 async def _read(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
-    return run_json(run, logs.inline_log(ctx.server.logs, run))
+    server = ctx.server
+    sections = log_sections.run_sections(server.logs, run)
+    return run_json(run, logs.inline_log(server.logs, run), sections=sections)
 
 
 @router.post(
@@ -198,7 +200,9 @@ async def get_run_legacy(request: Request, project_ish: str, job_ish: str, run_i
 async def _cancel(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.transaction() as conn:
         run = await runs.cancel_run(conn, ctx.caller, run_id, runtime=ctx.server.runtime, **where)
-    return run_json(run, logs.inline_log(ctx.server.logs, run))
+    server = ctx.server
+    sections = log_sections.run_sections(server.logs, run)
+    return run_json(run, logs.inline_log(server.logs, run), sections=sections)
 
 
 @router.post(JOB_RUN + "/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409))
