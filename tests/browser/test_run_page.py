@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from tests.live import wait_for_run
 DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
 # A 100,000,000-byte log: a million lines of 100 bytes, "needle" on every 1,000th.
 BIG_LOG = (
-    "python3 -c \"import sys\n"
+    'python3 -c "import sys\n'
     "w = sys.stdout.write\n"
     "for i in range(1, 1000001):\n"
     "    w('line %07d %s %s\\n' % (i, 'needle' if i % 1000 == 0 else 'hay   ', 'x' * 79))\"\n"
@@ -114,7 +115,8 @@ def test_ansi_colours_render_and_a_progress_line_shows_its_last_state(
     orange = page.locator(".log-t span").get_by_text("orange", exact=True)
     assert orange.evaluate("span => getComputedStyle(span).color") == "rgb(255, 100, 0)"
     # SGR state carries over a line break.
-    expect(page.locator(".log-row span.ansi-underline", has_text="on the next line")).to_be_visible()
+    underlined = page.locator(".log-row span.ansi-underline", has_text="on the next line")
+    expect(underlined).to_be_visible()
     progress = _row(page, "progress")
     expect(progress.locator(".log-t")).to_have_text("progress 100%")
     # The same parser, called in the page: state carried across chunks of a stream.
@@ -175,6 +177,64 @@ def test_a_100_mb_log_opens_at_its_tail_jumps_to_a_line_and_is_searched(
 
 def _save_for_docs(page: Page, name: str) -> None:
     """The page as docs/ui shows it (1280 px wide), refreshed by this test."""
-    shot = screenshot(page, f"docs-{name}")
+    shot = screenshot(page, f"docs-{Path(name).stem}")
     DOCS_UI.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, DOCS_UI / name)
+
+
+SECTIONS_CONFIG = """\
+version: 1
+jobs:
+  build:
+    steps:
+      - run: {name: prepare, command: "for i in 1 2 3 4 5; do echo preparing $i; done"}
+      - run: {name: compile, command: "echo compiling; exit 4"}
+workflows:
+  main:
+    jobs:
+      - build
+"""
+
+
+def test_a_pipeline_jobs_steps_are_collapsible_sections(
+    page: Page, api: httpx.Client, admin: Account, base_url: str
+) -> None:
+    project = unique("pipe")
+    made = api.post("/v1/projects", json={"name": project, "machine_name": project})
+    assert made.status_code == 201, made.text
+    created = api.post(f"/v1/projects/{project}/pipelines", json={"config": SECTIONS_CONFIG})
+    assert created.status_code == 201, created.text
+    pipeline = created.json()
+    workflow = _wait_workflow(api, pipeline["id"])
+    jobs = api.get(f"/v1/workflows/{workflow['id']}/jobs").json()
+    run = wait_for_run(api, jobs[0]["run_id"])
+    assert [s["name"] for s in run["sections"]] == ["prepare", "compile"]
+    _open(page, admin, base_url, project, run["id"])
+    summary = page.locator("#run-summary")
+    expect(summary.get_by_role("link", name=f"#{pipeline['number']}")).to_have_attribute(
+        "href", f"/projects/{project}/pipelines/{pipeline['number']}"
+    )
+    prepare = page.locator(".log-section-toggle", has_text="prepare")
+    expect(prepare).to_contain_text("complete")
+    expect(prepare).to_have_attribute("aria-expanded", "true")
+    compile_ = page.locator(".log-section-toggle", has_text="compile")
+    expect(compile_).to_contain_text("error")
+    expect(compile_).to_contain_text("exit 4")
+    expect(_row(page, "preparing 3")).to_be_visible()
+    prepare.click()
+    expect(prepare).to_have_attribute("aria-expanded", "false")
+    expect(_row(page, "preparing 3")).to_have_count(0)
+    expect(_row(page, "compiling")).to_be_visible()
+    prepare.click()
+    expect(_row(page, "preparing 3")).to_be_visible()
+    _save_for_docs(page, "run-sections.png")
+
+
+def _wait_workflow(api: httpx.Client, pipeline_id: str) -> dict[str, Any]:
+    for _ in range(600):
+        pipeline = api.get(f"/v1/pipelines/{pipeline_id}").json()
+        if pipeline["status"] in ("complete", "error", "canceled"):
+            break
+        time.sleep(0.05)
+    workflows = api.get(f"/v1/pipelines/{pipeline_id}/workflows").json()
+    return dict(workflows[0])

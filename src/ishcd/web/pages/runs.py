@@ -31,7 +31,10 @@ TAIL_BYTES = 64 * 1024
 # Escape sequences (CSI, OSC, two-byte ESC) and the other control characters
 # a terminal acts on: the plain tail shows the text a terminal would.
 _ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]"
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erasing
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, links
+    r"|\x1b[@-Z\\-_]?"  # the other ESC sequences
+    r"|[\x00-\x08\x0b-\x1f\x7f]"  # control characters but tab and newline
 )
 
 

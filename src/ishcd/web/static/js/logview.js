@@ -491,7 +491,10 @@ export class LogViewer {
       if (parsed.cut) text.append(el("span", "log-cut-note", ` … (line cut at ${count(MAX_CHARS)} characters: see the raw log)`));
     }
     const section = this.sections.at(line);
-    if (section) node.prepend(this.sectionHeader(section));
+    if (section) {
+      node.classList.add("log-section-start");
+      node.append(this.sectionHeader(section));
+    }
     if (line === this.highlight) node.classList.add("log-highlight");
     if (this.mark && this.mark.line === line) node.classList.add("log-current-match");
     node.append(text);
