@@ -302,6 +302,7 @@ export class LogViewer {
     this.scroller.tabIndex = 0;
     this.scroller.setAttribute("role", "log");
     this.scroller.setAttribute("aria-label", "Log output");
+    this.scroller.setAttribute("aria-live", "off"); // rows come and go as it scrolls
     this.spacer = el("div", "log-spacer");
     this.rows = el("div", "log-rows");
     this.spacer.append(this.rows);
@@ -321,7 +322,7 @@ export class LogViewer {
 
   async start() {
     try {
-      await this.refreshRun();
+      await this.refreshRun(true);
       const end = await this.lines.openTail();
       this.layout();
       if (!this.jumpToHash(false)) this.toEnd();
@@ -331,11 +332,12 @@ export class LogViewer {
     }
   }
 
-  // the run as the API shows it: its sections, and whether it has finished
-  async refreshRun() {
+  // the run as the API shows it: its sections (and at the start, whether it
+  // has finished; later the stream's last event says so, after the last chunk)
+  async refreshRun(initial = false) {
     const run = await (await fetchOk(this.api)).json();
     this.sections.set(run.sections);
-    this.finished = run.status === "complete" || run.status === "error";
+    if (initial) this.finished = run.status === "complete" || run.status === "error";
     this.schedule(true);
     return run;
   }

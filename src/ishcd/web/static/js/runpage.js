@@ -30,8 +30,9 @@ function refresh() {
   return refreshing;
 }
 
+let viewer = null;
 if (root) {
-  const viewer = new LogViewer(root, {
+  viewer = new LogViewer(root, {
     runId: root.dataset.run,
     finished: root.dataset.finished === "true",
     onStatus: () => refresh(),
@@ -42,6 +43,7 @@ if (root) {
 if (!finished) {
   const timer = window.setInterval(async () => {
     await refresh();
+    if (viewer && !viewer.finished) viewer.refreshRun().catch(() => {}); // new steps
     if (finished) window.clearInterval(timer);
   }, POLL_MS);
 }
