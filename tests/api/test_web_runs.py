@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Api
+from tests.api.test_retention import finished_days_ago
 from tests.api.web_session import browser, csrf_in, make_user, sign_in
 
 
@@ -195,3 +196,18 @@ async def test_who_started_a_run_names_the_token_or_the_login(api: Api) -> None:
         assert f"with token</span> {html.escape(tokens[0]['name'])}" in page
         page = await _page(client, by_login["id"])
         assert "with token" not in page
+
+
+async def test_a_run_whose_log_was_deleted_says_so(api: Api) -> None:
+    await api.project("Ops", log_retention_days=2)
+    await api.job("ops", "echo old output", name="j")
+    run = await finished_days_ago(api, "ops", 3)
+    assert api.server.sweeper is not None
+    assert await api.server.sweeper.sweep_once() == [run["id"]]
+    await _member(api, "ops", "rita", "read")
+    async with browser(api) as client:
+        await sign_in(client, "rita")
+        page = await _page(client, run["id"])
+    assert "log was deleted on" in page
+    assert "old output" not in page
+    assert 'id="log-viewer"' not in page
