@@ -281,6 +281,8 @@ export class LogViewer {
     this.mark = null; // {line, from, to}: the current search match
     this.pendingJump = null;
     this.rowHeight = 20;
+    this.top = 0; // the row at the top, when scaled (see topRow)
+    this.setScroll = -1; // the scrollTop that this.top was last put at
     this.drawn = new Map(); // line → row element, for the rows on screen
     this.frame = 0;
     this.build();
@@ -315,6 +317,8 @@ export class LogViewer {
     this.rowHeight = probe.getBoundingClientRect().height || 20;
     probe.remove();
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    this.scroller.addEventListener("wheel", (event) => this.onWheel(event), { passive: false });
+    this.scroller.addEventListener("keydown", (event) => this.onKey(event));
     this.rows.addEventListener("click", (event) => this.onClick(event));
     window.addEventListener("hashchange", () => this.jumpToHash(true));
     window.addEventListener("resize", () => this.schedule());
@@ -389,7 +393,7 @@ export class LogViewer {
       this.pendingJump = null;
       this.jumpTo(line, true);
     } else if (this.following) {
-      this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.toEnd();
     }
     this.schedule(true);
   }
@@ -408,28 +412,68 @@ export class LogViewer {
     this.root.dataset.lines = String(this.lines.total);
   }
 
-  // the row (fractional) at the top of the viewport, and back
+  // Past MAX_HEIGHT a pixel of the scroll bar is several rows: the row at the
+  // top is then kept here (this.top), moved finely by the wheel and keys, and
+  // taken from the scroll bar only when something else moved it.
+  scaled() {
+    return this.sections.rows(this.lines.total) * this.rowHeight > MAX_HEIGHT;
+  }
+
+  maxTop() {
+    return Math.max(0, this.sections.rows(this.lines.total) - this.scroller.clientHeight / this.rowHeight);
+  }
+
+  // the row (fractional, from 0) at the top of the viewport
   topRow() {
-    const rows = this.sections.rows(this.lines.total);
-    const view = this.scroller.clientHeight;
-    const top = this.scroller.scrollTop;
-    if (rows * this.rowHeight <= MAX_HEIGHT) return top / this.rowHeight;
-    const range = Math.max(1, this.height - view);
-    return (top / range) * Math.max(0, rows - view / this.rowHeight);
+    if (!this.scaled()) return this.scroller.scrollTop / this.rowHeight;
+    if (Math.abs(this.scroller.scrollTop - this.setScroll) >= 1) {
+      const range = Math.max(1, this.height - this.scroller.clientHeight);
+      this.top = (this.scroller.scrollTop / range) * this.maxTop();
+      this.setScroll = this.scroller.scrollTop;
+    }
+    return Math.min(this.top, this.maxTop());
   }
 
   scrollForRow(row) {
-    const rows = this.sections.rows(this.lines.total);
-    const view = this.scroller.clientHeight;
-    if (rows * this.rowHeight <= MAX_HEIGHT) return row * this.rowHeight;
-    const span = Math.max(1, rows - view / this.rowHeight);
-    return (row / span) * Math.max(1, this.height - view);
+    if (!this.scaled()) return row * this.rowHeight;
+    const range = Math.max(1, this.height - this.scroller.clientHeight);
+    return (row / Math.max(1, this.maxTop())) * range;
+  }
+
+  setTop(row) {
+    this.top = Math.max(0, Math.min(row, this.maxTop()));
+    this.scroller.scrollTop = this.scrollForRow(this.top);
+    this.setScroll = this.scroller.scrollTop;
+    this.updateFollowing();
+    this.schedule();
+  }
+
+  updateFollowing() {
+    this.following = !this.finished && this.topRow() >= this.maxTop() - 1;
   }
 
   onScroll() {
-    const bottom = this.scroller.scrollHeight - this.scroller.clientHeight;
-    this.following = !this.finished && this.scroller.scrollTop >= bottom - this.rowHeight;
+    this.updateFollowing();
     this.schedule();
+  }
+
+  onWheel(event) {
+    if (!this.scaled() || event.ctrlKey) return;
+    const unit = event.deltaMode === 1 ? this.rowHeight : event.deltaMode === 2 ? this.scroller.clientHeight : 1;
+    if (Math.abs(event.deltaY) < Math.abs(event.deltaX)) return; // sideways: the browser's
+    event.preventDefault();
+    this.setTop(this.topRow() + (event.deltaY * unit) / this.rowHeight);
+  }
+
+  onKey(event) {
+    if (!this.scaled() || event.target !== this.scroller) return;
+    const page = Math.max(1, Math.floor(this.scroller.clientHeight / this.rowHeight) - 1);
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, " ": event.shiftKey ? -page : page };
+    if (event.key === "Home") this.setTop(0);
+    else if (event.key === "End") this.toEnd();
+    else if (event.key in moves) this.setTop(this.topRow() + moves[event.key]);
+    else return;
+    event.preventDefault();
   }
 
   schedule(redraw = false) {
@@ -449,7 +493,7 @@ export class LogViewer {
     const visible = Math.ceil(this.scroller.clientHeight / this.rowHeight);
     const lastRow = Math.min(rows - 1, Math.floor(top) + visible + OVERSCAN);
     const offset = this.scroller.scrollTop - (top - firstRow) * this.rowHeight;
-    this.rows.style.transform = `translateY(${Math.max(0, offset)}px)`;
+    this.rows.style.transform = `translateY(${offset}px)`;
     const keep = new Map();
     const nodes = [];
     let wantFrom = Infinity;
@@ -545,9 +589,8 @@ export class LogViewer {
   }
 
   toEnd() {
+    this.setTop(this.maxTop());
     this.following = !this.finished;
-    this.scroller.scrollTop = this.scroller.scrollHeight;
-    this.schedule();
   }
 
   jumpToHash(fromEvent) {
@@ -582,7 +625,7 @@ export class LogViewer {
       this.scroller.scrollIntoView({ block: "nearest" });
       const row = this.sections.rowOf(target) - 1;
       const third = this.scroller.clientHeight / this.rowHeight / 3;
-      this.scroller.scrollTop = this.scrollForRow(Math.max(0, row - third));
+      this.setTop(row - third);
     }
     this.root.dataset.highlight = String(target);
     this.schedule(true);
