@@ -149,6 +149,13 @@ def test_a_100_mb_log_opens_at_its_tail_jumps_to_a_line_and_is_searched(
     expect(last).to_contain_text("the very end")
     expect(page.locator(".log-info")).to_have_text("1,000,001 lines")
     assert page.locator(".log-row").count() < 200
+    # Scrolling reads earlier lines by range: the wheel, then the scroll bar to the top.
+    page.locator(".log-scroll").hover()
+    page.mouse.wheel(0, -2000)
+    expect(page.locator(".log-row[data-line='999900']")).to_contain_text("line 0999900")
+    page.locator(".log-scroll").evaluate("scroller => { scroller.scrollTop = 0; }")
+    expect(page.locator(".log-row[data-line='1']")).to_contain_text("line 0000001 hay")
+    assert page.locator(".log-row").count() < 200
     # A line's link works for a line that was not loaded.
     page.goto(f"/projects/{project}/runs/{run['id']}#L123456")
     line = page.locator(".log-row.log-highlight[data-line='123456']")
