@@ -2,10 +2,11 @@
 
 The log is read in buffers of whole lines (``BUFFER`` bytes, cut after their
 last newline; the rest starts the next buffer), so a match never straddles a
-read and nothing holds the whole log. Matches lie within one line. Plain text
-is counted with ``bytes.count`` (and found with ``bytes.find`` only for the
-page asked for); ``ignore_case`` lowers ASCII letters of buffer and query
-alike. A regex is a Python regex over the log's bytes, run by the ``regex``
+read and nothing holds the whole log (a line longer than ``BUFFER`` is searched
+in pieces of that size). Line numbers come from the line index. Matches lie
+within one line. Plain text is counted with ``count`` (and found with ``find``
+only for the page asked for); ``ignore_case`` lowers ASCII letters of buffer
+and query alike. A regex is a Python regex over the log's bytes, run by the ``regex``
 module, which gives the matching up without holding the GIL and stops it at a
 deadline: a search (plain or regex) that takes longer than ``SEARCH_SECONDS``
 is refused with a message saying so. A regex match that takes in a newline is
@@ -31,9 +32,6 @@ from ishcd.services import logs as logs_service
 from ishcd.services import run_state
 
 BUFFER = 4 * 1024 * 1024
-# A line longer than this is searched in pieces of this size (a match across
-# two pieces is not found).
-MAX_LINE = 16 * 1024 * 1024
 MAX_QUERY = 1000
 SEARCH_SECONDS = 10.0
 # Searches at once per server; more wait their turn (each takes a thread and a core).
@@ -71,6 +69,8 @@ class Result:
 
 
 class _Matcher:
+    """Finds the query in a buffer of whole lines: ``buffer[:end]``."""
+
     def __init__(self, query: Query):
         self.needle = query.text.encode()
         self.ignore_case = query.ignore_case
@@ -80,33 +80,35 @@ class _Matcher:
         elif self.ignore_case:
             self.needle = self.needle.lower()
 
-    def count(self, buffer: bytes, deadline: float) -> int:
-        if self.pattern is None:
-            return (buffer.lower() if self.ignore_case else buffer).count(self.needle)
-        return sum(1 for _ in self.spans(buffer, deadline))
+    def count(self, buffer: bytearray, end: int, deadline: float) -> int:
+        if self.pattern is not None:
+            return sum(1 for _ in self.spans(buffer, end, deadline))
+        if self.ignore_case:
+            return buffer[:end].lower().count(self.needle)
+        return buffer.count(self.needle, 0, end)
 
-    def spans(self, buffer: bytes, deadline: float) -> Iterator[tuple[int, int]]:
-        """Where the matches are in ``buffer`` (whole lines), in order."""
+    def spans(self, buffer: bytearray, end: int, deadline: float) -> Iterator[tuple[int, int]]:
+        """Where the matches are, in order."""
         if self.pattern is None:
-            haystack = buffer.lower() if self.ignore_case else buffer
-            at = haystack.find(self.needle)
+            haystack = buffer[:end].lower() if self.ignore_case else buffer
+            at = haystack.find(self.needle, 0, end)
             while at != -1:
                 yield at, at + len(self.needle)
-                at = haystack.find(self.needle, at + len(self.needle))
+                at = haystack.find(self.needle, at + len(self.needle), end)
             return
-        found = list(self._regex_spans(buffer, 0, len(buffer), deadline))
-        if any(buffer.find(b"\n", start, end) != -1 for start, end in found):
+        found = list(self._regex_spans(buffer, 0, end, deadline))
+        if any(buffer.find(b"\n", start, stop) != -1 for start, stop in found):
             found = []  # a match took in a newline: match line by line instead
             line_start = 0
-            while line_start < len(buffer):
-                newline = buffer.find(b"\n", line_start)
-                line_end = len(buffer) if newline == -1 else newline
+            while line_start < end:
+                newline = buffer.find(b"\n", line_start, end)
+                line_end = end if newline == -1 else newline
                 found.extend(self._regex_spans(buffer, line_start, line_end, deadline))
                 line_start = line_end + 1
         yield from found
 
     def _regex_spans(
-        self, buffer: bytes, start: int, end: int, deadline: float
+        self, buffer: bytearray, start: int, end: int, deadline: float
     ) -> Iterator[tuple[int, int]]:
         assert self.pattern is not None
         left = deadline - time.monotonic()
@@ -148,21 +150,33 @@ def check_query(query: Query) -> None:
         compile_pattern(query)
 
 
-def _buffers(logs: LogStore, run_id: str, size: int) -> Iterator[tuple[int, bytes]]:
-    """(offset, whole lines) over the first ``size`` bytes of the log."""
-    carry = b""
-    at = 0  # offset of carry[0]
-    for chunk in logs.read(run_id, 0, size, chunk_size=BUFFER):
-        carry = carry + chunk if carry else chunk
-        cut = carry.rfind(b"\n") + 1
-        if cut == 0:
-            if len(carry) < MAX_LINE:
-                continue
-            cut = len(carry)  # one line longer than MAX_LINE: searched in pieces
-        yield at, carry[:cut]
-        at, carry = at + cut, carry[cut:]
-    if carry:
-        yield at, carry
+def _buffers(logs: LogStore, run_id: str, size: int) -> Iterator[tuple[int, bytearray, int]]:
+    """(offset, buffer, end) over the first ``size`` bytes of the log: ``buffer[:end]``
+    holds whole lines. The buffer is used again for the next: done with it by then."""
+    buffer = bytearray(2 * BUFFER)
+    view = memoryview(buffer)
+    at = carry = 0  # the log offset of buffer[0]; bytes kept from the last read
+    try:
+        while at + carry < size:
+            read = logs.readinto(
+                run_id, at + carry, view[carry : carry + min(BUFFER, size - at - carry)]
+            )
+            if read == 0:
+                break
+            filled = carry + read
+            cut = buffer.rfind(b"\n", 0, filled) + 1
+            if at + filled >= size:
+                cut = filled  # the end of the log: its last line may have no newline
+            elif cut == 0:
+                if filled < BUFFER:
+                    carry = filled
+                    continue
+                cut = filled  # a line longer than BUFFER: searched in pieces
+            yield at, buffer, cut
+            buffer[: filled - cut] = buffer[cut:filled]
+            at, carry = at + cut, filled - cut
+    finally:
+        view.release()
 
 
 def _text_around(line: bytes, start: int, end: int) -> tuple[str, int, int, int]:
@@ -189,55 +203,52 @@ def search_log(logs: LogStore, run: RunRecord, query: Query, skip: int, take: in
     size = logs_service.log_end(logs, run)
     deadline = time.monotonic() + SEARCH_SECONDS
     total = 0
-    lines = 0  # newlines before the buffer
-    matches: list[Match] = []
+    found: list[tuple[int, bytes, int, int]] = []  # (line start, line, match start, end)
     try:
-        for at, buffer in _buffers(logs, run.id, size):
+        for at, buffer, end in _buffers(logs, run.id, size):
             if time.monotonic() > deadline:
                 raise _TooLong
-            count = matcher.count(buffer, deadline)
-            if count and total + count > skip and len(matches) < take:
+            count = matcher.count(buffer, end, deadline)
+            if count and total + count > skip and len(found) < take:
                 wanted = skip - total  # matches of this buffer to pass over first
-                seen, seen_lines = 0, lines  # newlines of the buffer before ``seen``
-                for index, (start, end) in enumerate(matcher.spans(buffer, deadline)):
-                    if index < wanted:
+                for number, (start, stop) in enumerate(matcher.spans(buffer, end, deadline)):
+                    if number < wanted:
                         continue
-                    if len(matches) >= take:
+                    if len(found) >= take:
                         break
-                    seen_lines += buffer.count(b"\n", seen, start)
-                    seen = start
-                    matches.append(_match(buffer, at, seen_lines, start, end))
+                    line_start = buffer.rfind(b"\n", 0, start) + 1
+                    newline = buffer.find(b"\n", start, end)
+                    line_end = end if newline == -1 else newline
+                    line = bytes(buffer[line_start:line_end])
+                    found.append((at + line_start, line, start - line_start, stop - line_start))
             total += count
-            lines += buffer.count(b"\n")
     except _TooLong as exc:
         raise exceptions.ValidationFailed.one(
             "q",
             f"the search took longer than {SEARCH_SECONDS:g} s and was stopped: "
             "search for something more specific",
         ) from exc
-    last_partial = size > 0 and b"".join(logs.read(run.id, size - 1, size)) != b"\n"
+    with logs.lines(run.id, size) as index:
+        lines = index.count()
+        matches = [
+            _match(index.line_of(line_start) + 1, line_start, line, start, stop)
+            for line_start, line, start, stop in found
+        ]
     return Result(
         total=total,
         matches=matches,
         size=size,
-        lines=lines + (1 if last_partial else 0),
+        lines=lines,
         complete=run.status in run_state.FINISHED,
     )
 
 
-def _match(buffer: bytes, at: int, lines_before: int, start: int, end: int) -> Match:
-    """The match at ``start`` of ``buffer`` (``at`` in the log), after ``lines_before`` lines."""
-    line_start = buffer.rfind(b"\n", 0, start) + 1
-    newline = buffer.find(b"\n", start)
-    line_end = len(buffer) if newline == -1 else newline
-    line = buffer[line_start:line_end]
-    text, column, text_start, text_end = _text_around(
-        line, start - line_start, min(end, line_end) - line_start
-    )
+def _match(number: int, line_start: int, line: bytes, start: int, end: int) -> Match:
+    text, column, text_start, text_end = _text_around(line, start, min(end, len(line)))
     return Match(
-        line=lines_before + 1,
-        offset=at + line_start,
-        match_offset=at + start,
+        line=number,
+        offset=line_start,
+        match_offset=line_start + start,
         column=column,
         text=text,
         start=text_start,

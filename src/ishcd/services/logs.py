@@ -181,9 +181,17 @@ def read_lines(logs: LogStore, run: RunRecord, first: int, count: int) -> LogLin
     if at is None:
         return LogLines(first, None, [], None, False, total, end, finished)
     stop = min(end, at + MAX_RANGE)
-    pieces = b"".join(logs.read(run.id, at, stop)).split(b"\n")
+    read: list[bytes] = []
+    newlines = 0
+    for chunk in logs.read(run.id, at, stop):  # only as far as the lines asked for
+        read.append(chunk)
+        newlines += chunk.count(b"\n")
+        if newlines >= count:
+            break
+    data = b"".join(read)
+    pieces = data.split(b"\n")
     cut = False
-    if stop == end:
+    if at + len(data) == end:
         if pieces[-1] == b"":
             pieces.pop()  # the log ends with a newline: no line after it
     elif len(pieces) > 1:
@@ -193,7 +201,7 @@ def read_lines(logs: LogStore, run: RunRecord, first: int, count: int) -> LogLin
     taken = pieces[:count]
     cut = cut and len(taken) == len(pieces)
     length = sum(len(piece) + 1 for piece in taken)
-    next_offset = min(at + length, stop)
+    next_offset = min(at + length, end)
     text = [piece.decode(errors="replace") for piece in taken]
     return LogLines(first, at, text, next_offset, cut, total, end, finished)
 
