@@ -93,6 +93,15 @@ def test_a_log_line_holding_html_shows_as_text(
     line = _row(page, "<img src=x onerror=alert(1)><b>bold?</b>")
     expect(line).to_be_visible()
     assert page.locator(".log-scroll img, .log-scroll b").count() == 0
+    # A search finds the text as written; a bad regex says what is wrong.
+    page.get_by_label("Search the log").fill("<b>bold?")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator(".log-search-count")).to_have_text("1 of 1 match (line 1)")
+    expect(line.locator("mark.log-match")).to_have_text("<b>bold?")
+    page.get_by_label("Search the log").fill("bold(")
+    page.get_by_label("Regex").check()
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator(".log-search-count.log-search-error")).to_contain_text("q")
 
 
 def test_ansi_colours_render_and_a_progress_line_shows_its_last_state(
