@@ -193,9 +193,9 @@ async def test_who_started_a_run_names_the_token_or_the_login(api: Api) -> None:
         read = await client.get(f"/v1/runs/{by_token['id']}")
         assert read.json()["created_by_token"] == tokens[0]["name"]
         page = await _page(client, by_token["id"])
-        assert f"with token</span> {html.escape(tokens[0]['name'])}" in page
+        assert f"with the API token</span> <q>{html.escape(tokens[0]['name'])}</q>" in page
         page = await _page(client, by_login["id"])
-        assert "with token" not in page
+        assert "with the API token" not in page
 
 
 async def test_a_run_whose_log_was_deleted_says_so(api: Api) -> None:

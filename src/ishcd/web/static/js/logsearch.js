@@ -108,6 +108,7 @@ export class LogSearch {
     } catch (error) {
       this.query = null;
       this.total = 0;
+      this.show(null);
       this.count.textContent = error.message;
       this.count.classList.add("log-search-error");
     }
@@ -131,7 +132,7 @@ export class LogSearch {
       const body = await response.json();
       if (!response.ok) {
         const fields = (body.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
-        throw new Error(fields ? `${body.message}: ${fields}` : body.message || `${response.status}`);
+        throw new Error(fields || body.message || `${response.status}`);
       }
       this.pages.set(number, body);
     }

@@ -407,7 +407,12 @@ export class LogViewer {
     const digits = String(Math.max(1, this.lines.total)).length;
     this.rows.style.setProperty("--gutter", `${digits + 1}ch`);
     const state = this.finished ? "" : " so far";
-    this.info.textContent = `${count(this.lines.total)} lines${state}`;
+    const lines = this.lines.total === 1 ? "line" : "lines";
+    this.info.textContent = `${count(this.lines.total)} ${lines}${state}`;
+    // a short log gets a short box; a long one fills 70% of the window
+    const tall = full + 18 < window.innerHeight * 0.7;
+    if (tall) this.scroller.style.height = `${Math.max(full, 3 * this.rowHeight) + 18}px`;
+    else this.scroller.style.removeProperty("height");
     this.followButton.textContent = this.finished ? "Jump to the end" : "Follow the end";
     this.root.dataset.lines = String(this.lines.total);
   }
