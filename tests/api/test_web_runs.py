@@ -45,6 +45,9 @@ async def test_a_complete_run_shows_its_details_masked_env_and_log(api: Api) -> 
     async with browser(api) as client:
         await sign_in(client, "wendy")
         page = await _page(client, run["id"])
+        raw = await client.get(f"/v1/runs/{run['id']}/log")  # the Raw log link, by cookie
+        assert raw.status_code == 200
+        assert raw.text == "deploying eu & us\n"
     assert "complete" in page
     assert "deploying eu &amp; us" in page
     assert "hunter2-secret" not in page

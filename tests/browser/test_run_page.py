@@ -112,6 +112,7 @@ def test_ansi_colours_render_and_a_progress_line_shows_its_last_state(
         "\\033[38;2;255;100;0morange\\033[0m\\n'\n"
         "printf '\\033[4mstill underlined\\n on the next line\\033[0m\\n'\n"
         "printf 'progress 10%%\\rprogress 50%%\\rprogress 100%%\\n'\n"
+        "printf 'wide%.0s' $(seq 1 100); echo\n"
     )
     project, job = _job(api, script)
     run = _start(api, project, job)
@@ -126,6 +127,9 @@ def test_ansi_colours_render_and_a_progress_line_shows_its_last_state(
     # SGR state carries over a line break.
     underlined = page.locator(".log-row span.ansi-underline", has_text="on the next line")
     expect(underlined).to_be_visible()
+    # A line wider than the box scrolls sideways (rows never wrap).
+    scroller = page.locator(".log-scroll")
+    assert scroller.evaluate("s => s.scrollWidth > s.clientWidth")
     progress = _row(page, "progress")
     expect(progress.locator(".log-t")).to_have_text("progress 100%")
     # The same parser, called in the page: state carried across chunks of a stream.
