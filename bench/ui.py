@@ -13,11 +13,14 @@ exists, else to the round trip, which includes it.
 
 from __future__ import annotations
 
+import html
 import re
 import statistics
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import httpx
 
 from bench import wire
 from bench.exceptions import BenchError
@@ -42,6 +45,7 @@ REQUESTS = 100
 WARMUP = 5
 TARGET_P95_MS = 50.0
 _DUR = re.compile(r"(?:^|;)\s*dur=([0-9.]+)")
+_CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]*)"|value="([^"]*)"[^>]*?name="csrf_token"')
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -67,6 +71,27 @@ def server_timing_ms(header: str | None) -> float | None:
         float(match.group(1)) for metric in header.split(",") if (match := _DUR.search(metric))
     ]
     return max(durations) if durations else None
+
+
+def csrf_field(page: str) -> str | None:
+    """The value of a form's ``csrf_token`` input in ``page``."""
+    found = _CSRF.search(page)
+    return None if found is None else html.unescape(found.group(1) or found.group(2))
+
+
+def log_in(base_url: str, username: str, password: str) -> str:
+    """Log in through the login form (``/login``: ``username``, ``password``, ``csrf_token``);
+    the session's ``Cookie`` header for the pages."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        form = client.get("/login")
+        token = csrf_field(form.text)
+        if form.status_code != 200 or token is None:
+            raise BenchError(f"GET /login answered {form.status_code} with no csrf_token field")
+        fields = {"username": username, "password": password, "csrf_token": token}
+        answer = client.post("/login", data=fields)
+        if answer.status_code not in (302, 303) or not client.cookies:
+            raise BenchError(f"POST /login answered {answer.status_code}, not a redirect")
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
 def _p95(samples: list[float]) -> float:

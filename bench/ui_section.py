@@ -21,6 +21,7 @@ from pathlib import Path
 import uvloop
 
 from bench import machine, report, server, ui, ui_data
+from bench.exceptions import BenchError
 
 RESULTS = report.RESULTS.parent / "ui.json"
 STATE = "bench-ui.json"
@@ -49,13 +50,16 @@ def _data_dir(kept: Path | None) -> Iterator[Path]:
         yield Path(tmp) / "data"
 
 
-def _built(data_dir: Path, say: Callable[[str], None]) -> tuple[ui_data.Dataset, str]:
-    """The dataset in ``data_dir`` and the admin's API token: made now, or read back."""
+def _built(data_dir: Path, say: Callable[[str], None]) -> tuple[ui_data.Dataset, dict[str, str]]:
+    """The dataset in ``data_dir`` and its first admin (user name, password, API token)."""
     state = data_dir / STATE
     if state.exists():
         saved = json.loads(state.read_text())
         say(f"UI data dir: reusing {data_dir}")
-        return ui_data.Dataset(**{**saved["dataset"], "data_dir": data_dir}), saved["token"]
+        admin = {name: saved[name] for name in ("username", "password", "token")}
+        return ui_data.Dataset(**{**saved["dataset"], "data_dir": data_dir}), admin
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise BenchError(f"{data_dir} holds something but no {STATE}: give a new or empty dir")
     say(f"UI data dir: building {data_dir} (projects and templates through the API) ...")
     dataset, first = ui_data.build(data_dir, server.ishcd_at)
     fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -66,20 +70,25 @@ def _built(data_dir: Path, say: Callable[[str], None]) -> tuple[ui_data.Dataset,
         f"  {dataset.projects} projects, {dataset.runs_in_big} runs in {ui_data.BIG}, "
         f"{dataset.pipelines} pipelines, in {dataset.seconds:.1f} s"
     )
-    return dataset, first["token"]
+    return dataset, first
 
 
 def measure(args: argparse.Namespace, say: Callable[[str], None]) -> UiResults:
     began = time.monotonic()
     started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     with _data_dir(args.ui_data_dir) as data_dir:
-        dataset, token = _built(data_dir, say)
+        dataset, admin = _built(data_dir, say)
         paths = [path.format(run_id=dataset.latest_run_id) for path in ui.PAGES]
         say(f"starting ishcd server on it; {len(paths)} pages x {args.ui_requests} requests ...")
         with server.ishcd_at(data_dir) as ishcd:
-            pages = uvloop.run(
-                ui.time_pages(ishcd.url, paths, token=token, requests=args.ui_requests)
+            # Pages outside /v1 read the session; /v1 takes the token (and ignores the cookie).
+            cookie = None
+            if any(not path.startswith("/v1/") for path in paths):
+                cookie = ui.log_in(ishcd.url, admin["username"], admin["password"])
+            timing = ui.time_pages(
+                ishcd.url, paths, token=admin["token"], cookie=cookie, requests=args.ui_requests
             )
+            pages = uvloop.run(timing)
     return UiResults(machine.identify(), dataset, pages, started, time.monotonic() - began)
 
 

@@ -1,15 +1,15 @@
 """The browser tier: a real ``ishcd server``, driven by Debian's Chromium through Playwright.
 
-Fixtures: ``live_server`` (a server on a free port with a data dir of its own, one
-per test module),
-``admin`` (its first admin: user name, password, API token), ``api`` (an httpx
-client acting as that admin, to set data up quickly), ``browser`` (one headless
-Chromium per test process), ``page`` (a fresh context and page per test, whose
-console is watched: see ``pages``; its screenshot is saved at the end under
-``tests/browser/screenshots/<test name>.png``).
+Fixtures: ``live_server`` (a server on a free port with a data dir of its own,
+one per test module), ``admin`` (its first admin: user name, password, API
+token), ``api`` (an httpx client acting as that admin, to set data up quickly),
+``browser`` (one headless Chromium per test module), ``page`` (a fresh context
+and page per test, whose console is watched: see ``pages``; its screenshot is
+saved at the end as ``tests/browser/screenshots/<test name>.png``).
 
-All browser tests run in one xdist group (one worker, one Chromium on a
-2-core machine), and are skipped with the reason when Chromium is missing.
+All browser tests run in one xdist group (on one worker, so one Chromium at a
+time on a 2-core machine), and are skipped with the reason when Chromium is
+missing (``chromium``).
 """
 
 from __future__ import annotations
@@ -108,9 +108,14 @@ def api(live_server: LiveServer, admin: helpers.Account) -> Iterator[httpx.Clien
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole test process."""
+    """One headless Chromium per test module.
+
+    Not per session: while the sync API is open it keeps its event loop running
+    in this thread, and the async tests that a worker runs after the browser
+    tests could not start theirs.
+    """
     reason = chromium.missing_reason()
     if reason:
         pytest.skip(reason)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import Account
+from tests.browser.helpers import Account, login
 from tests.browser.pages import CSP_MARK, PageLog
 
 STRICT_CSP = "default-src 'self'; script-src 'self'"
@@ -75,3 +75,28 @@ def test_a_test_may_allow_page_errors(page: Page, page_log: PageLog) -> None:
 
 def test_screenshots_go_under_tests_browser_screenshots() -> None:
     assert SCREENSHOTS.parts[-3:] == ("tests", "browser", "screenshots")
+
+
+LOGIN_FORM = """<!doctype html><title>Log in</title>
+<form method="post" action="/login">
+  <input type="hidden" name="csrf_token" value="form-token">
+  <input name="username"> <input type="password" name="password">
+  <button type="submit">Log in</button>
+</form>"""
+
+
+def test_login_fills_the_login_forms_contract(page: Page, base_url: str) -> None:
+    """``login`` against a stand-in for the login page (the real one replaces it)."""
+    posted: list[str] = []
+
+    def login_page(route: Route) -> None:
+        if route.request.method == "GET":
+            route.fulfill(body=LOGIN_FORM, content_type="text/html")
+            return
+        posted.append(route.request.post_data or "")
+        route.fulfill(status=303, headers={"Location": "/v1/health"})
+
+    page.route(f"{base_url}/login", login_page)
+    login(page, base_url, "alice", "pa ss&word")
+    assert posted == ["csrf_token=form-token&username=alice&password=pa+ss%26word"]
+    assert page.url == f"{base_url}/v1/health"

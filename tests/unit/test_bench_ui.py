@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bench.ui import server_timing_ms
+from bench.ui import csrf_field, server_timing_ms
 
 
 @pytest.mark.parametrize(
@@ -19,3 +19,15 @@ from bench.ui import server_timing_ms
 )
 def test_server_timing_is_its_largest_duration(header: str | None, expected: float | None) -> None:
     assert server_timing_ms(header) == expected
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        '<input type="hidden" name="csrf_token" value="a&amp;b">',
+        '<input value="a&amp;b" name="csrf_token" type="hidden">',
+    ],
+)
+def test_the_login_forms_csrf_token_is_read(form: str) -> None:
+    assert csrf_field(f"<form>{form}<input name=username></form>") == "a&b"
+    assert csrf_field("<form><input name=username></form>") is None
