@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { LineSplitter, PLAIN, applySgr, paletteRgb, parseLine } from "./ansi.mjs";
+import { LineSplitter, PLAIN, applySgr, paletteRgb, parseLine } from "./ansi.js";
 
 const text = (parsed) => parsed.segments.map((s) => s.text).join("");
 

@@ -13,19 +13,18 @@ JS = ROOT / "src" / "ishcd" / "web" / "static" / "js"
 TESTS = ROOT / "tests" / "js"
 
 
-@pytest.mark.parametrize("module", ["ansi"])
+@pytest.mark.parametrize("module", ["ansi", "loglines", "logsections"])
 def test_module(module: str, tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the browser tests still cover these modules")
-    # As .mjs, node reads the browser's ES module as one without a package.json.
-    shutil.copy(JS / f"{module}.js", tmp_path / f"{module}.mjs")
-    shutil.copy(TESTS / f"{module}.test.mjs", tmp_path / f"{module}.test.mjs")
+    # The browser's modules as they are, in a package node reads as ES modules.
+    for path in JS.glob("*.js"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "package.json").write_text('{"type": "module"}\n')
+    test = tmp_path / f"{module}.test.js"
+    shutil.copy(TESTS / f"{module}.test.mjs", test)
     done = subprocess.run(
-        [node, "--test", str(tmp_path / f"{module}.test.mjs")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [node, "--test", str(test)], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
