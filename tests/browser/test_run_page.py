@@ -178,6 +178,11 @@ def test_a_100_mb_log_opens_at_its_tail_jumps_to_a_line_and_is_searched(
     page.locator(".log-row[data-line='123460'] a.log-n").click()
     expect(page).to_have_url(re.compile(r"#L123460$"))
     expect(page.locator(".log-row.log-highlight[data-line='123460']")).to_be_visible()
+    # "Go to line" goes where a link would.
+    page.get_by_label("Line", exact=True).fill("777777")
+    page.get_by_role("button", name="Go", exact=True).click()
+    expect(page).to_have_url(re.compile(r"#L777777$"))
+    expect(page.locator(".log-row.log-highlight[data-line='777777']")).to_contain_text("0777777")
     # The server searches the whole log: the exact count, then match after match.
     page.get_by_label("Search the log").fill("needle")
     page.get_by_role("button", name="Find").click()

@@ -62,7 +62,7 @@ export class LogViewer {
     this.followButton.type = "button";
     this.followButton.addEventListener("click", () => this.toEnd());
     this.search = new LogSearch(this.api, (match) => this.showMatch(match));
-    this.toolbar.append(this.search.form, this.followButton, this.info);
+    this.toolbar.append(this.search.form, this.goToLineForm(), this.followButton, this.info);
     this.scroller = el("div", "log-scroll");
     this.scroller.tabIndex = 0;
     this.scroller.setAttribute("role", "log");
@@ -85,6 +85,29 @@ export class LogViewer {
     this.rows.addEventListener("click", (event) => this.onClick(event));
     window.addEventListener("hashchange", () => this.jumpToHash(true));
     window.addEventListener("resize", () => this.schedule());
+  }
+
+  // "Go to line": the same as following a #L link
+  goToLineForm() {
+    const form = el("form", "log-goto");
+    const input = el("input");
+    input.type = "number";
+    input.min = "1";
+    input.name = "line";
+    input.required = true;
+    const label = el("label", "log-search-field", "Line ");
+    label.append(input);
+    const go = el("button", "", "Go");
+    go.type = "submit";
+    form.append(label, go);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const line = Number(input.value);
+      if (!Number.isInteger(line) || line < 1) return;
+      if (window.location.hash === `#L${line}`) this.jumpTo(line, true);
+      else window.location.hash = `#L${line}`;
+    });
+    return form;
   }
 
   async start() {
