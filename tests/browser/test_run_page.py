@@ -26,12 +26,15 @@ BIG_LOG = (
 )
 
 
-def _job(api: httpx.Client, script: str) -> tuple[str, str]:
+def _job(
+    api: httpx.Client, script: str, name: str = "Job", project_name: str | None = None
+) -> tuple[str, str]:
     """A new project with one job running ``script``: (project, job) machine names."""
     project = unique("runs")
-    made = api.post("/v1/projects", json={"name": project, "machine_name": project})
+    body = {"name": project_name or project, "machine_name": project}
+    made = api.post("/v1/projects", json=body)
     assert made.status_code == 201, made.text
-    job = api.post(f"/v1/projects/{project}/jobs", json={"name": "Job", "script": script})
+    job = api.post(f"/v1/projects/{project}/jobs", json={"name": name, "script": script})
     assert job.status_code == 201, job.text
     return project, job.json()["machine_name"]
 
@@ -149,7 +152,7 @@ def test_ansi_colours_render_and_a_progress_line_shows_its_last_state(
 def test_a_100_mb_log_opens_at_its_tail_jumps_to_a_line_and_is_searched(
     page: Page, api: httpx.Client, admin: Account, base_url: str
 ) -> None:
-    project, job = _job(api, BIG_LOG + "echo the very end")
+    project, job = _job(api, BIG_LOG + "echo the very end", "Load test", "Web shop")
     run = _start(api, project, job)
     done = wait_for_run(api, run["id"], timeout=600)
     assert done["status"] == "complete", done
