@@ -27,11 +27,6 @@ def test_api_docs_load_in_chromium_without_console_errors(
     assert page_log.problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="swagger-ui-bundle 1.1.0 ships Swagger UI 4.15.5, which cannot render the "
-    "OpenAPI 3.1.0 document FastAPI serves ('Unable to render this definition')",
-)
 def test_api_docs_list_the_operations(page: Page) -> None:
     page.goto("/v1/documentation")
     # Swagger UI draws either the operations or its "Unable to render" notice.
