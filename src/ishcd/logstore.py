@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ishcd import logindex
 from ishcd.logfile import OpenLog, tail_dir
@@ -26,6 +26,31 @@ from ishcd.logindex import IndexWriter, LineIndex
 INLINE_LIMIT = 1024 * 1024
 INLINE_PART = INLINE_LIMIT // 2
 CHUNK = 64 * 1024
+
+
+class Lines(Protocol):
+    """Line lookups in the first ``size`` bytes of a stored log (lines from 0 here).
+
+    What ``LogStore.lines`` gives; another store (one in the database) gives
+    its own with the same methods.
+    """
+
+    size: int
+
+    def offset_of(self, line: int) -> int | None:
+        """Where the line starts; None when the log has no such line."""
+
+    def line_of(self, offset: int) -> int:
+        """The line byte ``offset`` is in: the newlines before it."""
+
+    def count(self) -> int:
+        """The lines: the newlines, and one more for a last line without one."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Lines: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -101,7 +126,7 @@ class LogStore:
 
     # Line index (``logindex``): behind the store, so another store can keep its own.
 
-    def lines(self, run_id: str, size: int) -> LineIndex:
+    def lines(self, run_id: str, size: int) -> Lines:
         """The line index of the first ``size`` bytes of the stored log (close it after).
 
         A closed log whose index is missing or behind (a log from before indexes,

@@ -46,7 +46,10 @@ LOG_RESPONSES: dict[int | str, dict[str, object]] = {
             "text/event-stream": {"schema": {"type": "string"}},
         },
         "headers": {
-            name: {"description": text, "schema": {"type": "string"}}
+            name: {
+                "description": text,
+                "schema": {"type": "string" if name == "X-Log-Complete" else "integer"},
+            }
             for name, text in HEADER_DOCS.items()
         },
     }
