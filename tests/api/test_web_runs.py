@@ -136,8 +136,15 @@ async def test_a_running_run_is_canceled_from_its_page(api: Api) -> None:
         assert done.headers["location"] == path
         ended = await api.wait(run["id"])
         assert ended["error_reason"] == "canceled"
+        # The summary alone (the page's script reloads it) leaves the notice for the page.
+        summary = await client.get(path + "/summary")
+        assert summary.status_code == 200
+        assert summary.text.lstrip().startswith("<section id=\"run-summary\"")
+        assert "canceled" in summary.text
+        assert "set-cookie" not in summary.headers
         page = await _page(client, run["id"])
         assert "canceled" in page
+        assert "Run canceled." in page or "Cancel requested." in page
         again = await client.post(path + "/cancel", data={"csrf_token": csrf_in(page)})
         assert again.status_code == 409
 

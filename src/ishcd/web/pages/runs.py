@@ -21,7 +21,7 @@ from ishcd.db.runs import RunRecord
 from ishcd.server import Server
 from ishcd.services import logs, run_state, runs, variables
 from ishcd.web.project_page import open_project
-from ishcd.web.render import redirect
+from ishcd.web.render import NOTICE_COOKIE, redirect
 from ishcd.web.routing import Page, context_of, read_form, server_of
 
 router = APIRouter(route_class=Page, include_in_schema=False)
@@ -87,26 +87,40 @@ def run_again_url(base: str, run: RunRecord) -> str | None:
     return f"{base}/jobs/{run.job_machine_name}/run{query}"
 
 
-@router.get("/projects/{project_ish}/runs/{run_id}")
-async def run_page(request: Request, project_ish: str, run_id: str) -> Response:
+async def _show(request: Request, project_ish: str, run_id: str, template: str) -> Response:
     page = await open_project(request, project_ish)
     ctx = context_of(request)
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, project_ish=page.project.id)
-    tail = await asyncio.to_thread(read_tail, server_of(request), run)
-    finished = run.status in run_state.FINISHED
+    tail = None
+    if template == "run_page.html":
+        tail = await asyncio.to_thread(read_tail, server_of(request), run)
     return page.render(
         request,
-        "run_page.html",
+        template,
         "runs",
         run=run,
-        finished=finished,
+        finished=run.status in run_state.FINISHED,
         duration=duration_of(run),
         tail=tail,
         run_again=run_again_url(page.base, run),
         origin=run.origin,
         started_by_token=run.created_by_token,
     )
+
+
+@router.get("/projects/{project_ish}/runs/{run_id}")
+async def run_page(request: Request, project_ish: str, run_id: str) -> Response:
+    return await _show(request, project_ish, run_id, "run_page.html")
+
+
+@router.get("/projects/{project_ish}/runs/{run_id}/summary")
+async def run_summary(request: Request, project_ish: str, run_id: str) -> Response:
+    """The page's summary alone, for its script to reload while the run goes."""
+    # A one-time notice is for the next page a person opens, not for this part:
+    # left out here, the render keeps it.
+    request.cookies.pop(NOTICE_COOKIE, None)
+    return await _show(request, project_ish, run_id, "run_summary.html")
 
 
 @router.post("/projects/{project_ish}/runs/{run_id}/cancel")

@@ -1,6 +1,7 @@
 // The run page's live parts: the log viewer, and the run's summary kept
 // current while it runs (re-read from the page itself, as the server renders
-// it, when the log stream says the run has changed, and every few seconds).
+// it at …/summary, when the log stream says the run has changed, and every
+// few seconds).
 
 import { LogViewer } from "./logview.js";
 
@@ -11,7 +12,7 @@ let finished = summary() ? ["complete", "error"].includes(summary().dataset.stat
 let refreshing = null;
 
 async function refreshSummary() {
-  const response = await fetch(window.location.pathname, { credentials: "same-origin" });
+  const response = await fetch(`${window.location.pathname}/summary`, { credentials: "same-origin" });
   if (!response.ok) return;
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
   const fresh = page.getElementById("run-summary");
