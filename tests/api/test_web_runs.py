@@ -139,7 +139,7 @@ async def test_a_running_run_is_canceled_from_its_page(api: Api) -> None:
         # The summary alone (the page's script reloads it) leaves the notice for the page.
         summary = await client.get(path + "/summary")
         assert summary.status_code == 200
-        assert summary.text.lstrip().startswith("<section id=\"run-summary\"")
+        assert summary.text.lstrip().startswith('<section id="run-summary"')
         assert "canceled" in summary.text
         assert "set-cookie" not in summary.headers
         page = await _page(client, run["id"])
