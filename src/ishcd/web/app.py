@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import account, admin, auth, dashboard, integrations
+from ishcd.web.pages import account, admin, auth, dashboard, integrations, runs
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -21,6 +21,7 @@ ROUTERS = [
     integrations.router,
     account.router,
     admin.router,
+    runs.router,
 ]
 
 
