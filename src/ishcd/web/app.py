@@ -17,6 +17,7 @@ from ishcd.web.pages import (
     pipeline_actions,
     pipeline_trigger,
     pipelines,
+    runs,
 )
 
 STATIC = resources.files("ishcd.web") / "static"
@@ -30,6 +31,7 @@ ROUTERS = [
     integrations.router,
     account.router,
     admin.router,
+    runs.router,
     pipeline_trigger.router,  # /pipelines/new before /pipelines/{number}
     pipelines.router,
     pipeline_actions.router,

@@ -58,6 +58,10 @@ class RunOut(BaseModel):
     pipeline: PipelineRefOut | None = Field(description="A pipeline job's run: its pipeline")
     workflow: WorkflowRefOut | None = Field(description="A pipeline job's run: its workflow")
     created_by: UserRef | None
+    created_by_token: str | None = Field(
+        description="The name of the API token the run was started with (null when it was "
+        "started from a login, such as the web UI, or by a pipeline)"
+    )
     sections: list[SectionOut] | None = Field(
         description="A pipeline job's steps, each a section of the log, in order, as far as "
         "they have started ([] for a stored job's run, whose script is one piece). Null in "
@@ -103,6 +107,7 @@ def run_fields(
         "pipeline": origin["pipeline"] if origin else None,
         "workflow": origin["workflow"] if origin else None,
         "created_by": creator,
+        "created_by_token": run.created_by_token,
         "sections": sections,
     }
 
