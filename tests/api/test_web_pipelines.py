@@ -224,6 +224,7 @@ async def test_the_pipeline_page_draws_the_graph_and_approves_the_hold(
         assert f'href="/projects/app/runs/{jobs["test-shbash"]["run_id"]}"' in graph
         assert "Approve hold" in page.text
         assert "Stop pipeline" in page.text
+        assert (await web.get(f"/projects/app/runs/{run}")).status_code == 200  # where it links
         assert "Promote" in page.text
         approved = await web.post(
             f"/projects/app/pipelines/1/workflows/{workflow['id']}/approve",
