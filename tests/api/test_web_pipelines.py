@@ -217,7 +217,7 @@ async def test_the_pipeline_page_draws_the_graph_and_approves_the_hold(
         assert edges == [("build", "test"), ("test", "hold"), ("hold", "package")]
         # Status as words on every node, and links to runs.
         assert "✓ complete" in graph
-        assert "⏸ on hold" in graph
+        assert "‖ on hold" in graph
         assert "◷ queued" in graph
         run = jobs["build"]["run_id"]
         assert f'href="/projects/app/runs/{run}"' in graph

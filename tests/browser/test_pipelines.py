@@ -142,7 +142,7 @@ def test_a_pipeline_triggered_from_the_form_is_approved_on_its_page_and_complete
     approve = page.get_by_role("button", name="Approve hold")
     expect(approve).to_be_visible(timeout=WAIT_MS)
     hold = graph.locator('g[data-box="hold"] [data-status-text]')
-    expect(hold).to_have_text("⏸ on hold")
+    expect(hold).to_have_text("‖ on hold")
     build = graph.locator('g[data-box="build"] a')
     expect(build).to_have_attribute("href", f"/projects/{name}/runs/" + build_run(api, name))
     save_for_docs(page, "pipeline.png")

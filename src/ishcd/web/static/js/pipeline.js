@@ -5,7 +5,7 @@
 // When the pipeline's status or its workflows change, the page is loaded again, so that
 // its buttons (Approve, Rerun, Stop) fit what can be done now.
 
-const ICONS = { queued: "◷", running: "◔", complete: "✓", error: "✗", on_hold: "⏸" };
+const ICONS = { queued: "◷", running: "◔", complete: "✓", error: "✗", on_hold: "‖" };
 const PRECEDENCE = ["error", "on_hold", "running", "queued", "complete"];
 const FINISHED = new Set(["complete", "error"]);
 const EVERY_MS = 2000;
