@@ -285,6 +285,35 @@ async def latest_in_project(conn: Connection, project_id: str) -> RunRecord | No
     return _run(await conn.fetch_one(_LATEST_IN_PROJECT, project_id=project_id))
 
 
+@functools.lru_cache(maxsize=64)
+def _latest_of_jobs_query(count: int) -> Query:
+    """The newest run of each of ``count`` jobs: one index lookup (job_id, seq) per job."""
+    newest = runs.alias("newest")
+    seqs = [
+        sa.select(sa.func.max(newest.c.seq))
+        .where(newest.c.job_id == sa.bindparam(f"job_{i}"))
+        .scalar_subquery()
+        for i in range(count)
+    ]
+    return Query(_SELECT.where(runs.c.seq.in_(seqs)))
+
+
+MAX_LATEST_JOBS = 100
+
+
+async def latest_of_jobs(conn: Connection, job_ids: list[str]) -> dict[str, RunRecord]:
+    """The newest run of each job in ``job_ids`` (at most 100), by job id; jobs without
+    runs are absent."""
+    if not job_ids:
+        return {}
+    if len(job_ids) > MAX_LATEST_JOBS:
+        raise ValueError(f"at most {MAX_LATEST_JOBS} jobs at once")
+    params = {f"job_{i}": job_id for i, job_id in enumerate(job_ids)}
+    rows = await conn.fetch_all(_latest_of_jobs_query(len(job_ids)), **params)
+    found = [RunRecord._make(row) for row in rows]
+    return {run.job_id: run for run in found if run.job_id is not None}
+
+
 async def get_run_by_key(conn: Connection, job_id: str, key: str) -> RunRecord | None:
     return _run(await conn.fetch_one(_BY_KEY, job_id=job_id, key=key))
 
