@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import auth, dashboard, project_runs, projects
+from ishcd.web.pages import auth, dashboard, members, project_runs, projects
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -20,6 +20,7 @@ ROUTERS = [
     dashboard.router,
     projects.router,
     project_runs.router,
+    members.router,
 ]
 
 
