@@ -31,7 +31,7 @@ def _member_ids(html: str) -> dict[str, str]:
     """Member name → id, from the remove forms."""
     found = {}
     for row in re.findall(r"<tr>.*?</tr>", html, re.S):
-        match = re.search(r'/members/([0-9a-f-]{36})/remove', row)
+        match = re.search(r"/members/([0-9a-f-]{36})/remove", row)
         name = re.sub(r"<[^>]+>", " ", row).split()[0]
         if match:
             found[name] = match.group(1)
@@ -50,7 +50,10 @@ async def test_admin_adds_a_user_changes_the_role_and_removes_them(api: Api) -> 
         response = await _post(web, members, f"{members}/{bob}/role", role="write")
         assert response.status_code == 303
         listed = (await web.get("/v1/projects/shop/members")).json()
-        assert {m["user"]["username"]: m["role"] for m in listed} == {"alice": "admin", "bob": "write"}
+        assert {m["user"]["username"]: m["role"] for m in listed} == {
+            "alice": "admin",
+            "bob": "write",
+        }
         response = await _post(web, members, f"{members}/{bob}/remove")
         assert response.status_code == 303
         page = await web.get(members)

@@ -8,7 +8,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import auth, dashboard, members, project_runs, projects
+from ishcd.web.pages import (
+    auth,
+    dashboard,
+    members,
+    project_audit,
+    project_runs,
+    project_settings,
+    project_tokens,
+    projects,
+)
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -21,6 +30,9 @@ ROUTERS = [
     projects.router,
     project_runs.router,
     members.router,
+    project_settings.router,
+    project_tokens.router,
+    project_audit.router,
 ]
 
 
