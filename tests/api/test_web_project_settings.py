@@ -69,7 +69,8 @@ async def test_settings_form_changes_the_project_as_patch_does(api: Api) -> None
         fields = _project_form(name="Web Shop", default_branch="trunk")
         response = await _post(web, SETTINGS, **fields)
         shown = (await web.get("/v1/projects/shop")).json()
-        assert shown["description"] is None and shown["repository"] is None
+        assert shown["description"] is None
+        assert shown["repository"] is None
         assert shown["log_retention_days"] is None
         # Only changed fields are sent: the audit event names them.
         events = (await api.get("/v1/projects/shop/audit?action=project.update")).json()

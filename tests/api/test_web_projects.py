@@ -139,7 +139,8 @@ async def test_jobs_tab_shows_each_jobs_latest_run_and_run_buttons(api: Api) -> 
         assert "complete" in deploy
         assert f'href="/projects/{mn}/jobs/deploy/run"' in deploy
         backup = next(r for k, r in rows.items() if k.startswith("Backup"))
-        assert "error" in backup and "failed" in backup
+        assert "error" in backup
+        assert "failed" in backup
         idle = next(r for k, r in rows.items() if k.startswith("Idle"))
         assert "Never run" in idle
         assert f'href="/projects/{mn}/jobs/idle"' in idle
@@ -214,3 +215,27 @@ async def test_runs_tab_lists_filters_and_pages(api: Api) -> None:
         assert missing.status_code == 404
         bad_page = await web.get(f"/projects/{mn}/runs", params={"page": "0"})
         assert bad_page.status_code == 422
+
+
+async def test_runs_tab_pages_keep_the_filters(api: Api) -> None:
+    project = await api.project("Shop")
+    mn = project["machine_name"]
+    await api.job(mn, "true", name="Tick")
+    other = await api.start(mn, (await api.job(mn, "true", name="Other"))["machine_name"])
+    started = [await api.start(mn, "tick") for _ in range(55)]
+    async with browser(api) as web:
+        await make_user(api, "alice")
+        await _grant(api, mn, "alice", "read")
+        await sign_in(web, "alice")
+        first = await web.get(f"/projects/{mn}/runs", params={"job": "tick"})
+        ids = re.findall(rf'href="/projects/{mn}/runs/([0-9a-f-]+)"', first.text)
+        assert ids == [run["id"] for run in reversed(started)][:50]
+        assert f'rel="next" href="/projects/{mn}/runs?job=tick&amp;page=2"' in first.text
+        second = await web.get(f"/projects/{mn}/runs?job=tick&page=2")
+        ids = re.findall(rf'href="/projects/{mn}/runs/([0-9a-f-]+)"', second.text)
+        assert ids == [run["id"] for run in reversed(started)][50:]
+        assert other["id"] not in second.text
+        assert 'rel="next"' not in second.text
+        assert f'rel="prev" href="/projects/{mn}/runs?job=tick&amp;page=1"' in second.text
+    for run in [*started, other]:
+        await api.wait(run["id"])
