@@ -183,3 +183,15 @@ async def test_an_invited_email_holding_html_shows_as_text(api: Api) -> None:
         members = await _admin_of_shop(api, web)
         response = await _post(web, members, members, who=f"{XSS}@example.com", role="read")
         assert XSS not in response.text
+
+
+async def test_an_email_an_account_has_adds_that_account_without_a_link(api: Api) -> None:
+    body = {"username": "frank", "password": PASSWORD, "email": "frank@example.com"}
+    assert (await api.post("/v1/users", json=body)).status_code == 201
+    async with browser(api) as web:
+        members = await _admin_of_shop(api, web)
+        response = await _post(web, members, members, who="frank@example.com", role="write")
+        assert response.status_code == 303
+        page = await web.get(members)
+        assert "/invitations/" not in page.text
+        assert "frank" in _member_ids(page.text)
