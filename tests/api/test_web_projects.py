@@ -239,3 +239,19 @@ async def test_runs_tab_pages_keep_the_filters(api: Api) -> None:
         assert f'rel="prev" href="/projects/{mn}/runs?job=tick&amp;page=1"' in second.text
     for run in [*started, other]:
         await api.wait(run["id"])
+
+
+async def test_jobs_tab_pages_by_machine_name(api: Api) -> None:
+    project = await api.project("Shop")
+    mn = project["machine_name"]
+    for i in range(51):
+        await api.job(mn, "true", name=f"Job {i:02d}")
+    async with browser(api) as web:
+        await make_user(api, "alice")
+        await _grant(api, mn, "alice", "read")
+        await sign_in(web, "alice")
+        first = await web.get(f"/projects/{mn}")
+        assert first.text.count(f'href="/projects/{mn}/jobs/job-') == 50
+        assert f'rel="next" href="/projects/{mn}?page=2"' in first.text
+        second = await web.get(f"/projects/{mn}?page=2")
+        assert re.findall(rf'href="/projects/{mn}/jobs/(job-\d+)"', second.text) == ["job-50"]
