@@ -255,3 +255,18 @@ async def test_jobs_tab_pages_by_machine_name(api: Api) -> None:
         assert f'rel="next" href="/projects/{mn}?page=2"' in first.text
         second = await web.get(f"/projects/{mn}?page=2")
         assert re.findall(rf'href="/projects/{mn}/jobs/(job-\d+)"', second.text) == ["job-50"]
+
+
+async def test_new_is_no_projects_machine_name_as_it_is_the_new_project_page(api: Api) -> None:
+    made = await api.project("New")
+    assert made["machine_name"] == "new-2"
+    for sent in ({"name": "X", "machine_name": "new"}, {"name": "new", "label": "X"}):
+        refused = await api.post("/v1/projects", json=sent)
+        assert refused.status_code == 422, sent
+        assert refused.json()["errors"][0]["field"] in ("machine_name", "name")
+        assert "reserved" in refused.json()["errors"][0]["message"]
+    renamed = await api.patch("/v1/projects/new-2", json={"machine_name": "new"})
+    assert renamed.status_code == 422
+    assert renamed.json()["errors"][0]["field"] == "machine_name"
+    schema = (await api.get("/v1/swagger.json")).json()["components"]["schemas"]
+    assert "`new` is reserved" in schema["ProjectIn"]["properties"]["machine_name"]["description"]
