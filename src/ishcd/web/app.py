@@ -9,8 +9,11 @@ from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
 from ishcd.web.pages import (
+    account,
+    admin,
     auth,
     dashboard,
+    integrations,
     members,
     project_audit,
     project_runs,
@@ -27,6 +30,9 @@ ROUTERS = [
     auth.rest,
     auth.router,
     dashboard.router,
+    integrations.router,
+    account.router,
+    admin.router,
     projects.router,
     project_runs.router,
     members.router,
