@@ -44,6 +44,17 @@ PAGES: tuple[str, ...] = (
     "/projects/big/pipelines",
     "/projects/big/pipelines?page=30",
     "/projects/big/pipelines/500",
+    # A project's pages (web/pages/projects.py and its neighbours).
+    "/projects/new",
+    "/projects/big",
+    "/projects/big/runs?page=1",
+    "/projects/big/runs?page=100",
+    "/projects/big/runs?status=error&page=10",
+    "/projects/big/runs?job=job-01&page=3",
+    "/projects/big/members",
+    "/projects/big/settings",
+    "/projects/big/audit",
+    "/projects/big/audit?page=100",
 )
 REQUESTS = 100
 WARMUP = 5

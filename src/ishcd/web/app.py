@@ -14,9 +14,15 @@ from ishcd.web.pages import (
     auth,
     dashboard,
     integrations,
+    members,
     pipeline_actions,
     pipeline_trigger,
     pipelines,
+    project_audit,
+    project_runs,
+    project_settings,
+    project_tokens,
+    projects,
     runs,
 )
 
@@ -35,6 +41,12 @@ ROUTERS = [
     pipeline_trigger.router,  # /pipelines/new before /pipelines/{number}
     pipelines.router,
     pipeline_actions.router,
+    projects.router,
+    project_runs.router,
+    members.router,
+    project_settings.router,
+    project_tokens.router,
+    project_audit.router,
 ]
 
 
