@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import auth, dashboard
+from ishcd.web.pages import auth, dashboard, job_run, jobs
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -18,6 +18,8 @@ ROUTERS = [
     auth.rest,
     auth.router,
     dashboard.router,
+    jobs.router,
+    job_run.router,
 ]
 
 
