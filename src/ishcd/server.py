@@ -28,7 +28,7 @@ from ishcd.logstore import LogStore
 from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
-from ishcd.services import passwords, users
+from ishcd.services import passwords, sessions, users
 from ishcd.services.limits import Limits
 from ishcd.services.runtime import Runtime
 from ishcd.settings import Settings
@@ -109,7 +109,13 @@ class Server:
         self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
         self.reaper.start()
         self.sweeper = RetentionSweep(
-            self.db, self.logs, self.settings.runs_dir, self.settings.log_retention_days
+            self.db,
+            self.logs,
+            self.settings.runs_dir,
+            self.settings.log_retention_days,
+            session_limits=sessions.Limits(
+                self.settings.session_idle_seconds, self.settings.session_max_seconds
+            ),
         )
         self.sweeper.start()
         if with_runner and self.settings.runner_slots > 0:

@@ -16,6 +16,9 @@ from typing import Any
 
 import httpx
 
+from ishcd.api.deps import SESSION_COOKIE
+from ishcd.db import users as users_db
+from ishcd.services import sessions
 from tests.api.conftest import Api, bearer
 
 ANONYMOUS = "anonymous"
@@ -39,8 +42,20 @@ PRINCIPALS = (
     OTHER_SITE_ADMIN,
 )
 ACCOUNTS = (NO_ROLE, READ, WRITE, ADMIN, SITE_ADMIN, OTHER_SITE_ADMIN)
+# The write member signed in to the web UI: its login session (a cookie) with the
+# session's CSRF token in X-CSRF-Token, and without it. The first must get what
+# the member's token gets; the second too for safe methods, and 403 for unsafe ones.
+WRITE_SESSION = "write_session"
+WRITE_SESSION_NO_CSRF = "write_session_no_csrf"
+SESSIONS = (WRITE_SESSION, WRITE_SESSION_NO_CSRF)
 # The account acting behind each principal; site admin's for anonymous.
-MAKERS = {PROJECT_TOKEN: ADMIN, FOREIGN_TOKEN: SITE_ADMIN, ANONYMOUS: SITE_ADMIN}
+MAKERS = {
+    PROJECT_TOKEN: ADMIN,
+    FOREIGN_TOKEN: SITE_ADMIN,
+    ANONYMOUS: SITE_ADMIN,
+    WRITE_SESSION: WRITE,
+    WRITE_SESSION_NO_CSRF: WRITE,
+}
 
 
 @dataclass
@@ -53,8 +68,13 @@ class World:
     usernames: dict[str, str]  # account principal -> its user name
     members: dict[str, str] = field(default_factory=dict)  # role -> its member id
     project_token_id: str = ""
+    session: tuple[str, str] = ("", "")  # the write member's (cookie secret, CSRF token)
 
     def headers(self, who: str) -> dict[str, str]:
+        if who in SESSIONS:
+            secret, csrf = self.session
+            cookie = {"Cookie": f"{SESSION_COOKIE}={secret}"}
+            return {**cookie, "X-CSRF-Token": csrf} if who == WRITE_SESSION else cookie
         return {} if who == ANONYMOUS else bearer(self.tokens[who])
 
     def maker(self, who: str) -> str:
@@ -101,6 +121,11 @@ async def build(api: Api) -> World:
     bot = {"name": "chat bot", "role": "write"}
     made = await world.setup("POST", f"{world.project_path}/tokens", ADMIN, bot)
     tokens[PROJECT_TOKEN], world.project_token_id = made["token"], made["id"]
+    async with api.server.database.transaction() as conn:
+        writer = await users_db.get_user_by_username(conn, usernames[WRITE])
+        assert writer is not None
+        started = await sessions.start_session(conn, writer, None)
+    world.session = (started.secret, started.csrf_token)
     other = await world.setup("POST", "/v1/projects", json={"name": f"Other {tag}"})
     made = await world.setup("POST", f"/v1/projects/{other['id']}/tokens", json=bot)
     tokens[FOREIGN_TOKEN] = made["token"]

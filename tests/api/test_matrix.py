@@ -19,7 +19,15 @@ from tests import databases
 from tests.api import matrix_world
 from tests.api.conftest import Api, make_settings, serving
 from tests.api.matrix_table import TABLE, Call, Operation
-from tests.api.matrix_world import ANONYMOUS, PRINCIPALS, SITE_ADMIN, World
+from tests.api.matrix_world import (
+    ANONYMOUS,
+    PRINCIPALS,
+    SESSIONS,
+    SITE_ADMIN,
+    WRITE,
+    WRITE_SESSION,
+    World,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -37,6 +45,24 @@ def _cells() -> list[Any]:
             name = f"{operation.method} {operation.path} {who}"
             cells.append(pytest.param(operation, who, id=name, marks=marks))
     return cells
+
+
+def _session_cells() -> list[Any]:
+    return [
+        pytest.param(operation, who, id=f"{operation.method} {operation.path} {who}")
+        for operation in TABLE
+        for who in SESSIONS
+    ]
+
+
+def session_expected(operation: Operation, who: str) -> int:
+    """A login session acts as its account (the write member); without the CSRF token,
+    an unsafe request that needs authentication is refused before anything else."""
+    as_member = operation.expected[WRITE]
+    public = operation.expected[ANONYMOUS] != 401
+    if who == WRITE_SESSION or public or operation.method in ("GET", "HEAD", "OPTIONS"):
+        return as_member
+    return 403
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
@@ -131,6 +157,30 @@ async def test_matrix(
         operation.method, url, headers=world.headers(who), json=call.json, params=call.query
     )
     expected = operation.expected[who]
+    assert response.status_code == expected, (
+        f"{operation.method} {operation.path} as {who}: expected {expected}, "
+        f"got {response.status_code}\n  {operation.method} {url}\n  {response.text[:500]}"
+    )
+
+
+@pytest.mark.parametrize(("operation", "who"), _session_cells())
+async def test_matrix_by_login_session(
+    server: Api,
+    shared_worlds: dict[tuple[str, str], tuple[World, Call]],
+    operation: Operation,
+    who: str,
+) -> None:
+    """Every operation through the web UI's login session, with and without its CSRF token."""
+    if operation.method == "GET":
+        world, call = await _world(server, shared_worlds, operation, who)
+    else:
+        world = await matrix_world.build(server)
+        call = await operation.prepare(world, WRITE)
+    url = operation.url(world, call)
+    response = await server.http.request(
+        operation.method, url, headers=world.headers(who), json=call.json, params=call.query
+    )
+    expected = session_expected(operation, who)
     assert response.status_code == expected, (
         f"{operation.method} {operation.path} as {who}: expected {expected}, "
         f"got {response.status_code}\n  {operation.method} {url}\n  {response.text[:500]}"

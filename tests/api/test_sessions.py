@@ -276,3 +276,21 @@ async def test_failed_logins_by_form_are_throttled_like_the_api(api: Api) -> Non
             statuses.append((await web.post("/login", data=sent)).status_code)
         assert statuses[:5] == [401] * 5
         assert 429 in statuses[5:]
+
+
+async def test_the_sweep_deletes_the_rows_of_ended_sessions_only(api: Api) -> None:
+    await make_user(api, "alice")
+    await make_user(api, "bob")
+    async with browser(api) as old, browser(api) as fresh:
+        await sign_in(old, "alice")
+        async with api.server.database.transaction() as conn:
+            aged = Query(sa.update(web_sessions).values(last_seen=sa.bindparam("seen")))
+            await conn.execute(aged, seen=time.time() - 13 * 3600)
+        await sign_in(fresh, "bob")
+        sweeper = api.server.sweeper
+        assert sweeper is not None
+        await sweeper.sweep_once()
+        async with api.server.database.read() as conn:
+            rows = await conn.fetch_all(_all_sessions())
+        assert len(rows) == 1
+        assert (await fresh.get("/v1/account")).json()["username"] == "bob"

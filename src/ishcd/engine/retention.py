@@ -1,4 +1,5 @@
-"""The retention sweep: logs and kept workspaces of old runs are deleted.
+"""The retention sweep: logs and kept workspaces of old runs are deleted (and the
+rows of web sessions that have ended).
 
 Every ``every`` seconds, each server deletes the logs of finished runs past
 their retention (``services.retention``) and then records it on the run. Files
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from ishcd.db.database import Database
 from ishcd.logstore import LogStore
-from ishcd.services import retention
+from ishcd.services import retention, sessions
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,14 @@ class RetentionSweep:
         runs_dir: Path,
         server_days: int,
         every: float = SWEEP_EVERY,
+        session_limits: sessions.Limits | None = None,
     ):
         self.db = db
         self.logs = logs
         self.runs_dir = runs_dir
         self.server_days = server_days
         self.every = every
+        self.session_limits = session_limits
         self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self, now: float | None = None) -> list[str]:
@@ -69,6 +72,10 @@ class RetentionSweep:
             if len(expired) < BATCH:
                 break
         workspaces = await self._sweep_workspaces()
+        if self.session_limits is not None:
+            # Ended sessions are refused anyway; this only keeps the table small.
+            async with self.db.transaction() as conn:
+                await sessions.sweep_sessions(conn, self.session_limits, now)
         if removed or workspaces:
             log.info(
                 "retention: deleted the logs of %d runs and %d workspaces",
