@@ -469,3 +469,42 @@ async def test_a_job_called_new_is_reached_by_its_id(api: Api) -> None:
             data={"csrf_token": token},
         )
     assert started.status_code == 303
+
+
+async def test_a_value_with_line_breaks_is_prefilled_in_a_text_area(api: Api) -> None:
+    project = await _project(api, alice="admin")
+    await _deploy_job(api, project)
+    async with browser(api) as web:
+        await sign_in(web, "alice")
+        form = await web.get(
+            "/projects/web-shop/jobs/deploy/run", params={"TARGET": "web1\r\nweb2"}
+        )
+    assert '<textarea id="var-0" name="env.TARGET"' in form.text
+    assert ">web1\nweb2</textarea>" in form.text
+
+
+async def test_a_job_with_an_active_run_is_not_deleted(api: Api) -> None:
+    project = await _project(api, alice="admin")
+    job = await api.job(project["id"], "sleep 30", name="Slow", machine_name="slow")
+    run = await api.start(project["id"], job["id"])
+    async with browser(api) as web:
+        token = await sign_in(web, "alice")
+        refused = await web.post("/projects/web-shop/jobs/slow/delete", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "cancel them first" in refused.text
+    await api.post(f"/v1/runs/{run['id']}/cancel")
+    await api.wait(run["id"])
+
+
+async def test_an_edit_without_a_machine_name_keeps_the_old_one(api: Api) -> None:
+    project = await _project(api, alice="admin")
+    await _deploy_job(api, project)
+    async with browser(api) as web:
+        token = await sign_in(web, "alice")
+        sent = {"csrf_token": token, "name": "Renamed", "machine_name": "", "script": "true"}
+        saved = await web.post("/projects/web-shop/jobs/deploy/edit", data=sent)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/projects/web-shop/jobs/deploy"
+    job = (await api.get(f"/v1/projects/{project['id']}/jobs/deploy")).json()
+    assert job["name"] == "Renamed"
+    assert job["variables"] == []  # the form had no rows: it declares none

@@ -20,7 +20,7 @@ from ishcd.services import jobs, variables
 
 SPARE_ROWS = 2  # blank variable rows a form shows below the declared ones
 MORE_ROWS = 3  # rows the "Add more rows" button adds
-MAX_ROWS = 200  # form rows read at most (the API's own limit on variables applies after)
+MAX_ROWS = 120  # rows read at most (the API's own limit, 100 variables by default, applies)
 TEXT_FIELDS = ("name", "machine_name", "description", "script", "timeout")
 _ROW_FIELD = re.compile(r"^variables\[(\d+)\]\.?(.*)$")
 
