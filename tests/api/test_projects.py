@@ -43,10 +43,10 @@ async def test_bad_machine_names_are_refused_naming_the_field(api: Api, machine_
 
 
 async def test_missing_name_and_unknown_fields_are_422_naming_them(api: Api) -> None:
-    response = await api.post("/v1/projects", json={"label": "x"})
+    response = await api.post("/v1/projects", json={"title": "x"})
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {"name", "label"}
+    assert fields == {"name", "title"}
 
 
 async def test_malformed_json_is_400(api: Api) -> None:

@@ -109,6 +109,18 @@ def test_members_invite_prints_the_link_alone_on_the_last_line(server: LiveServe
     assert "'frank@example.com' is not a member" in unknown.stderr
 
 
+def test_an_email_address_an_account_has_adds_that_account(server: LiveServer) -> None:
+    added = ishcd(server, "members", "add", "p", "Alice@Example.com")
+    assert added.returncode == 0, added.stderr
+    assert re.fullmatch(rf"added alice to p as read \(member {UUID}\)\n", added.stdout)
+    ishcd(server, "members", "remove", "p", "alice")
+    invited = ishcd(server, "members", "invite", "p", "alice@example.com", "--role", "write")
+    assert invited.returncode == 0, invited.stderr
+    assert invited.stdout == "added alice (alice@example.com) to p as write\n"
+    listed = rows(ishcd(server, "members", "list", "p").stdout)
+    assert listed[-1][:3] == ["alice", "write", "active"]
+
+
 def test_tokens_create_prints_a_working_token_on_the_last_line(server: LiveServer) -> None:
     alice = token_of(server, "alice")
     made = ishcd(server, "tokens", "create", "laptop", "--expires", "30", token=alice)

@@ -73,12 +73,13 @@ def add_member(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """Add an account to a project by user name; an e-mail address adds an invitation."""
+    """Add an account to a project by user name or e-mail address; an e-mail address
+    no account has adds an invitation."""
     by_email = "@" in who
     with client_from(url, token) as client, reporting_errors():
         members = client.projects(project).members()
         member = members.add(role, **({"email": who} if by_email else {"username": who}))
-    if by_email:
+    if member.status == "invited":
         typer.echo(f"invited {who} to {project} as {member.role} (member {member.id})")
         typer.echo(f"make the link to send them with: ishcd members invite {project} {who}")
     else:
@@ -142,6 +143,10 @@ def invite_member(
             if role is None or "@" not in who:
                 raise
             member = members.add(role, email=who)
+            if member.status == "active":
+                # The address is an account's: it is a member now, with no link to send.
+                typer.echo(f"added {member.who} ({who}) to {project} as {member.role}")
+                return
         invitation = client.projects(project).members(member.id).invite()
     typer.echo(
         f"invitation for {member.who} to join {project} as {member.role}, "

@@ -31,7 +31,8 @@ class Members:
             yield from (Member.from_json(item) for item in items)
 
     def add(self, role: str, *, username: str | None = None, email: str | None = None) -> Member:
-        """Add an account by ``username``, or invite someone by ``email`` (then ``invite()``)."""
+        """Add an account by ``username`` or by its ``email``; an ``email`` no account has
+        adds an invited member (``status`` ``invited``: then ``invite()``)."""
         body = {"username": username, "email": email, "role": role}
         return Member.from_json(self._transport.json("POST", self._path, json=body))
 

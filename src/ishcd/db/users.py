@@ -83,6 +83,19 @@ async def get_user_by_username(conn: Connection, username: str) -> UserRecord | 
     return _user(await conn.fetch_one(_USER_BY_NAME, username=username))
 
 
+_USERS_BY_EMAIL = Query(
+    _SELECT_USER.where(sa.func.lower(users.c.email) == sa.func.lower(sa.bindparam("email")))
+    .order_by(users.c.username)
+    .limit(sa.bindparam("limit"))
+)
+
+
+async def users_with_email(conn: Connection, email: str, limit: int) -> list[UserRecord]:
+    """Up to ``limit`` accounts whose e-mail address is ``email``, in any letter case."""
+    rows = await conn.fetch_all(_USERS_BY_EMAIL, email=email, limit=limit)
+    return [UserRecord._make(row) for row in rows]
+
+
 async def count_users(conn: Connection) -> int:
     return int(await conn.fetch_value(_COUNT_USERS))
 

@@ -1,7 +1,8 @@
 """Project members and invitations.
 
-A member is an account with a role in a project. Someone without an
-account yet is added by email as an invited member; ``invite`` makes a
+A member is an account with a role in a project, added by user name or by
+the e-mail address of its account. Someone without an account yet is added
+by email as an invited member; ``invite`` makes a
 one-time link (its token stored only as a hash, valid for a week), and
 accepting it creates the account and completes the membership. A project
 never loses its last admin.
@@ -59,22 +60,27 @@ async def add_member(
     email: str | None,
     role: access.Role,
 ) -> MemberRecord:
-    """Give an account (``username``) a role, or invite someone by ``email``."""
+    """Give an account a role, found by ``username`` or by ``email``; or, when no
+    account has that ``email``, add an invited member (``invite`` makes the link)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
     if (username is None) == (email is None):
         raise exceptions.ValidationFailed.one("username", "give a username or an email, not both")
-    user_id = None
+    user = None
     if username is not None:
         user = await users_db.get_user_by_username(conn, username)
         if user is None:
             raise exceptions.ValidationFailed.one(
                 "username", f"no user {username!r}: invite them by email instead"
             )
+    else:
+        user = await _account_with_email(conn, str(email))
+    if user is not None:
         if await projects_db.member_of_user(conn, project.id, user.id) is not None:
-            raise exceptions.Conflict(f"{username!r} is already a member")
-        user_id = user.id
+            raise exceptions.Conflict(f"{user.username!r} is already a member")
+        username, email = user.username, None
     elif await projects_db.invited(conn, project.id, str(email)):
         raise exceptions.Conflict(f"{email} is already invited to this project")
+    user_id = user.id if user is not None else None
     now = time.time()
     member = MemberRecord(
         id=ids.new_id(),
@@ -94,6 +100,16 @@ async def add_member(
         conn, caller, "member.add", project=project, target=_target(member), details=details
     )
     return member
+
+
+async def _account_with_email(conn: Connection, email: str) -> UserRecord | None:
+    """The one account with this e-mail address, or None; several is a 422."""
+    found = await users_db.users_with_email(conn, email, limit=2)
+    if len(found) > 1:
+        raise exceptions.ValidationFailed.one(
+            "email", "several accounts have this e-mail address: add one by username"
+        )
+    return found[0] if found else None
 
 
 async def _keep_an_admin(conn: Connection, project: ProjectRecord, member: MemberRecord) -> None:

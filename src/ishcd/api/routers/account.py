@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.access import CredentialIn, CredentialOut
@@ -46,7 +47,8 @@ async def update_account(request: Request, body: AccountPatch) -> AccountOut:
     return AccountOut.of(user)
 
 
-@router.get("/tokens", response_model=list[TokenOut], responses=responses(401, 403, 422))
+@router.get("/tokens", response_model=list[TokenOut], responses=paging.responses(401, 403, 422))
+@paging.documented
 async def list_tokens(request: Request, response: Response, page: PageDep) -> list[TokenOut]:
     """List your API tokens (never the tokens themselves)."""
     ctx = context(request)
@@ -78,7 +80,10 @@ async def revoke_token(request: Request, token_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/credentials", response_model=list[CredentialOut], responses=responses(401, 403, 422))
+@router.get(
+    "/credentials", response_model=list[CredentialOut], responses=paging.responses(401, 403, 422)
+)
+@paging.documented
 async def list_credentials(
     request: Request, response: Response, page: PageDep
 ) -> list[CredentialOut]:

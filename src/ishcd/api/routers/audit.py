@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
-from ishcd.api.errors import responses
 from ishcd.api.schemas.access import AuditOut
 from ishcd.services import audit
 
@@ -19,8 +19,9 @@ ActionQuery = Annotated[str | None, Query(max_length=64, description="Only this 
 @router.get(
     "/projects/{project_ish}/audit",
     response_model=list[AuditOut],
-    responses=responses(401, 403, 404, 422),
+    responses=paging.responses(401, 403, 404, 422),
 )
+@paging.documented
 async def project_audit(
     request: Request,
     response: Response,
@@ -37,7 +38,8 @@ async def project_audit(
     return [AuditOut.of(e) for e in page.finish(request, response, rows)]
 
 
-@router.get("/audit", response_model=list[AuditOut], responses=responses(401, 403, 422))
+@router.get("/audit", response_model=list[AuditOut], responses=paging.responses(401, 403, 422))
+@paging.documented
 async def site_audit(
     request: Request,
     response: Response,

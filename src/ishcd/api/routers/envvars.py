@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.access import EnvvarIn, EnvvarOut
@@ -14,7 +15,8 @@ router = APIRouter(tags=["environment variables"], route_class=Authenticated)
 ENVVARS = "/projects/{project_ish}/envvars"
 
 
-@router.get(ENVVARS, response_model=list[EnvvarOut], responses=responses(401, 404, 422))
+@router.get(ENVVARS, response_model=list[EnvvarOut], responses=paging.responses(401, 404, 422))
+@paging.documented
 async def list_envvars(
     request: Request, response: Response, project_ish: str, page: PageDep
 ) -> list[EnvvarOut]:

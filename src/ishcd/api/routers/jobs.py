@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import JobIn, JobOut, JobPatch
@@ -13,8 +14,11 @@ router = APIRouter(tags=["jobs"], route_class=Authenticated)
 
 
 @router.get(
-    "/projects/{project_ish}/jobs", response_model=list[JobOut], responses=responses(401, 404, 422)
+    "/projects/{project_ish}/jobs",
+    response_model=list[JobOut],
+    responses=paging.responses(401, 404, 422),
 )
+@paging.documented
 async def list_jobs(
     request: Request,
     response: Response,
@@ -35,18 +39,23 @@ async def list_jobs(
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def create_job(request: Request, project_ish: str, body: JobIn) -> JobOut:
-    """Create a job: a named shell script with declared variables."""
+    """Create a job: a named shell script with declared variables.
+
+    The official JavaScript client's shape works too: `{"label": "Backup",
+    "name": "backup", "rawCommands": "…"}` (display name, machine name, script).
+    """
     ctx = context(request)
+    names = body.names()
     async with ctx.db.transaction() as conn:
         project, job = await jobs.create_job(
             conn,
             ctx.caller,
             project_ish,
             ctx.server.vault,
-            name=body.name,
-            machine_name=body.machine_name,
+            name=names["name"],
+            machine_name=names.get("machine_name"),
             description=body.description,
-            script=body.script,
+            script=body.the_script,
             declared=[v.model_dump() for v in body.variables],
             timeout=body.timeout,
             limits=ctx.server.limits,
@@ -71,9 +80,13 @@ async def get_job(request: Request, project_ish: str, job_ish: str) -> JobOut:
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def update_job(request: Request, project_ish: str, job_ish: str, body: JobPatch) -> JobOut:
-    """Change a job; runs already created keep the script and env they had."""
+    """Change a job; runs already created keep the script and env they had.
+
+    With `label`, `label` is the display name and `name` the machine name;
+    `rawCommands` is the script.
+    """
     ctx = context(request)
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.changes()
     async with ctx.db.transaction() as conn:
         project, job = await jobs.update_job(
             conn, ctx.caller, project_ish, job_ish, ctx.server.vault, changes, ctx.server.limits

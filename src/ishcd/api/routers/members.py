@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context, public_link
 from ishcd.api.errors import responses
 from ishcd.api.schemas.access import InvitationOut, MemberIn, MemberOut, MemberPatch
@@ -14,7 +15,8 @@ router = APIRouter(tags=["members"], route_class=Authenticated)
 MEMBERS = "/projects/{project_ish}/members"
 
 
-@router.get(MEMBERS, response_model=list[MemberOut], responses=responses(401, 404, 422))
+@router.get(MEMBERS, response_model=list[MemberOut], responses=paging.responses(401, 404, 422))
+@paging.documented
 async def list_members(
     request: Request, response: Response, project_ish: str, page: PageDep
 ) -> list[MemberOut]:
@@ -32,7 +34,14 @@ async def list_members(
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def add_member(request: Request, project_ish: str, body: MemberIn) -> MemberOut:
-    """Give an account a role (`username`), or add someone to invite (`email`)."""
+    """Give an account a role, or add someone to invite.
+
+    `username` names the account; or `email`: the account with that e-mail
+    address becomes a member (`status` `active`), and where no account has it,
+    an invited member is added (`status` `invited`; `POST …/invite` makes the
+    link). `role` is `read` when absent, and may be sent as `{"type": "write"}`
+    (the official JavaScript client's shape): `{"email": "…"}` alone works.
+    """
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         member = await members.add_member(
@@ -49,7 +58,10 @@ async def add_member(request: Request, project_ish: str, body: MemberIn) -> Memb
 async def update_member(
     request: Request, project_ish: str, member_id: str, body: MemberPatch
 ) -> MemberOut:
-    """Change a member's role (the last admin stays admin)."""
+    """Change a member's role (the last admin stays admin).
+
+    `role` is a string, or `{"type": "write"}` as the official JavaScript client sends it.
+    """
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         member = await members.update_member(conn, ctx.caller, project_ish, member_id, body.role)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import MAX_INT32, Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.pipelines import (
@@ -67,8 +68,9 @@ async def trigger_pipeline(
 @router.get(
     "/projects/{project_ish}/pipelines",
     response_model=list[PipelineOut],
-    responses=responses(401, 404, 422),
+    responses=paging.responses(401, 404, 422),
 )
+@paging.documented
 async def list_pipelines(
     request: Request,
     response: Response,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.accounts import ProjectTokenCreatedOut, ProjectTokenIn, ProjectTokenOut
@@ -15,7 +16,10 @@ router = APIRouter(tags=["project tokens"], route_class=Authenticated)
 TOKENS = "/projects/{project_ish}/tokens"
 
 
-@router.get(TOKENS, response_model=list[ProjectTokenOut], responses=responses(401, 403, 404, 422))
+@router.get(
+    TOKENS, response_model=list[ProjectTokenOut], responses=paging.responses(401, 403, 404, 422)
+)
+@paging.documented
 async def list_project_tokens(
     request: Request, response: Response, project_ish: str, page: PageDep
 ) -> list[ProjectTokenOut]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
@@ -12,7 +13,8 @@ from ishcd.services import projects
 router = APIRouter(tags=["projects"], route_class=Authenticated)
 
 
-@router.get("/projects", response_model=list[ProjectOut], responses=responses(401, 422))
+@router.get("/projects", response_model=list[ProjectOut], responses=paging.responses(401, 422))
+@paging.documented
 async def list_projects(request: Request, response: Response, page: PageDep) -> list[ProjectOut]:
     """List the projects you can see, by machine name."""
     ctx = context(request)
@@ -28,14 +30,19 @@ async def list_projects(request: Request, response: Response, page: PageDep) -> 
     responses=responses(400, 401, 409, 422),
 )
 async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
-    """Create a project; you become its admin."""
+    """Create a project; you become its admin.
+
+    `{"name": "my-site", "label": "My Site"}` (the official JavaScript client's
+    shape) names the machine name `my-site` and the display name `My Site`.
+    """
     ctx = context(request)
+    names = body.names()
     async with ctx.db.transaction() as conn:
         project = await projects.create_project(
             conn,
             ctx.caller,
-            name=body.name,
-            machine_name=body.machine_name,
+            name=names["name"],
+            machine_name=names.get("machine_name"),
             description=body.description,
             repository=body.repository,
             default_branch=body.default_branch,
@@ -59,14 +66,17 @@ async def get_project(request: Request, project_ish: str) -> ProjectOut:
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def update_project(request: Request, project_ish: str, body: ProjectPatch) -> ProjectOut:
-    """Change a project's name, machine name, description, repository or log retention."""
+    """Change a project's name, machine name, description, repository or log retention.
+
+    With `label`, `label` is the display name and `name` the machine name.
+    """
     ctx = context(request)
     async with ctx.db.transaction() as conn:
         project = await projects.update_project(
             conn,
             ctx.caller,
             project_ish,
-            body.model_dump(exclude_unset=True),
+            body.changes(),
             ctx.server.settings.log_retention_days,
         )
     return ProjectOut.of(project)

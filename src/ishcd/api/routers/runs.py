@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from ishcd.api import paging
 from ishcd.api.deps import MAX_INT32, MAX_INT64, Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runs import RunIn, RunOut, run_json
@@ -100,7 +101,8 @@ async def create_run(
     return answer
 
 
-@router.get(JOB_RUNS, response_model=list[RunOut], responses=responses(401, 404, 422))
+@router.get(JOB_RUNS, response_model=list[RunOut], responses=paging.responses(401, 404, 422))
+@paging.documented
 async def list_job_runs(
     request: Request,
     response: Response,
@@ -117,8 +119,9 @@ async def list_job_runs(
 @router.get(
     "/projects/{project_ish}/runs",
     response_model=list[RunOut],
-    responses=responses(401, 404, 422),
+    responses=paging.responses(401, 404, 422),
 )
+@paging.documented
 async def list_project_runs(
     request: Request,
     response: Response,
@@ -142,7 +145,8 @@ async def list_project_runs(
     return await _list(request, response, ctx, project_ish, job, status, page, pipeline)
 
 
-@router.get("/runs", response_model=list[RunOut], responses=responses(401, 422))
+@router.get("/runs", response_model=list[RunOut], responses=paging.responses(401, 422))
+@paging.documented
 async def find_runs(
     request: Request,
     response: Response,

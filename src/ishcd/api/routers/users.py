@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ishcd.api import paging
 from ishcd.api.deps import Authenticated, PageDep, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.accounts import UserCreatedOut, UserIn, UserOut, UserPatch
@@ -12,7 +13,8 @@ from ishcd.services import passwords, users
 router = APIRouter(tags=["users"], route_class=Authenticated)
 
 
-@router.get("/users", response_model=list[UserOut], responses=responses(401, 403, 422))
+@router.get("/users", response_model=list[UserOut], responses=paging.responses(401, 403, 422))
+@paging.documented
 async def list_users(request: Request, response: Response, page: PageDep) -> list[UserOut]:
     """List every user (site admins)."""
     ctx = context(request)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from ishcd.api.schemas.accounts import EMAIL, AccountOut, Password
 from ishcd.api.schemas.common import In, ProjectRef, UserRef
@@ -12,7 +13,41 @@ from ishcd.db.audit import AuditRecord
 from ishcd.db.credentials import CredentialRecord
 from ishcd.db.envvars import EnvvarRecord
 from ishcd.db.projects import MemberRecord, ProjectRecord
-from ishcd.services.access import Role
+from ishcd.services.access import ROLES, Role
+
+
+def _role_of(value: Any) -> Any:
+    """``{"type": "write"}`` (the official JavaScript client's shape) is ``"write"``."""
+    if isinstance(value, dict):
+        if set(value) != {"type"}:
+            raise PydanticCustomError(
+                "role_object", 'must be read, write or admin, or {"type": one of them}'
+            )
+        return value["type"]
+    return value
+
+
+_ROLE_NAME = {"type": "string", "enum": list(ROLES)}
+RoleIn = Annotated[
+    Role,
+    BeforeValidator(_role_of),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                _ROLE_NAME,
+                {
+                    "type": "object",
+                    "properties": {"type": _ROLE_NAME},
+                    "required": ["type"],
+                    "additionalProperties": False,
+                },
+            ],
+            "description": 'read, write or admin; or {"type": "write"}, as the official '
+            "JavaScript client sends it",
+        },
+        mode="validation",
+    ),
+]
 
 
 class MemberIn(In):
@@ -21,13 +56,14 @@ class MemberIn(In):
         default=None,
         max_length=320,
         pattern=EMAIL,
-        description="Someone without an account: invite them with .../invite",
+        description="The account with this e-mail address (when exactly one has it) becomes "
+        "a member; with none, someone to invite (then POST .../invite)",
     )
-    role: Role
+    role: RoleIn = "read"
 
 
 class MemberPatch(In):
-    role: Role
+    role: RoleIn
 
 
 class MemberOut(BaseModel):

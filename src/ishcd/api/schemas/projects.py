@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from ishcd.api.schemas.common import In, ProjectRef
 from ishcd.db.jobs import JobRecord
 from ishcd.db.projects import ProjectRecord
+from ishcd.services import ids
 from ishcd.services.variables import MASK
 
 MACHINE_NAME_DOC = (
@@ -25,12 +27,80 @@ RETENTION_DOC = (
 )
 
 
+LABEL_DOC = (
+    "The display name, in the shape of Ish CD's official JavaScript client: with `label`, "
+    "`name` is the machine name (and `machine_name` is not sent). Without it (or null), "
+    "`name` is the display name as usual."
+)
+NAME_DOC = "The display name; the machine name when `label` is sent"
+
+
 def _retention() -> Any:
     return Field(default=None, ge=1, le=36500, description=RETENTION_DOC)
 
 
-class ProjectIn(In):
-    name: str = Field(min_length=1, max_length=200)
+def _label() -> Any:
+    return Field(default=None, min_length=1, max_length=200, description=LABEL_DOC)
+
+
+def name_with_label(value: str | None, info: ValidationInfo) -> str | None:
+    """``name`` is a machine name when ``label`` (validated before it) is sent."""
+    if info.data.get("label") is None:
+        return value
+    if value is None:
+        raise PydanticCustomError(
+            "machine_name", "with label, name is the machine name: it must not be null"
+        )
+    if not ids.valid_machine_name(value):
+        raise PydanticCustomError(
+            "machine_name",
+            "with label, name is the machine name: it must be {rule}",
+            {"rule": ids.MACHINE_NAME_RULE},
+        )
+    return value
+
+
+def machine_name_without_label(value: str | None, info: ValidationInfo) -> str | None:
+    """With ``label``, ``name`` is the machine name: a second one is a mistake."""
+    if value is not None and info.data.get("label") is not None:
+        raise PydanticCustomError(
+            "label_and_machine_name", "with label, name is the machine name: leave this out"
+        )
+    return value
+
+
+class Labelled(In):
+    """A body whose ``name`` may be a machine name: drush.io's ``{name, label}``.
+
+    ``label`` comes first so that the checks of ``name`` and ``machine_name``
+    see it (pydantic validates fields in the order they are declared).
+    """
+
+    label: str | None = _label()
+    name: str | None
+    machine_name: str | None
+
+    _name = field_validator("name")(name_with_label)
+    _machine_name = field_validator("machine_name")(machine_name_without_label)
+
+    def names(self) -> dict[str, Any]:
+        """The display name and machine name sent, as ``name`` and ``machine_name``."""
+        sent = self.model_dump(include={"name", "machine_name"}, exclude_unset=True)
+        if self.label is not None:
+            sent = {"name": self.label}
+            if "name" in self.model_fields_set:
+                sent["machine_name"] = self.name
+        return sent
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, with ``label`` and ``name`` as display and machine name."""
+        sent = self.model_dump(exclude_unset=True, exclude={"label", "name", "machine_name"})
+        return {**sent, **self.names()}
+
+
+class ProjectIn(Labelled):
+    label: str | None = _label()
+    name: str = Field(min_length=1, max_length=200, description=NAME_DOC)
     machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
@@ -38,8 +108,9 @@ class ProjectIn(In):
     log_retention_days: int | None = _retention()
 
 
-class ProjectPatch(In):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+class ProjectPatch(Labelled):
+    label: str | None = _label()
+    name: str | None = Field(default=None, min_length=1, max_length=200, description=NAME_DOC)
     machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
@@ -81,28 +152,93 @@ class Variable(In):
     description: str | None = Field(default=None, max_length=2000)
 
 
-class JobIn(In):
-    name: str = Field(min_length=1, max_length=200)
+SCRIPT_MAX = 1024 * 1024
+SCRIPT_DOC = (
+    "Shell script, run as `bash --noprofile --norc -eo pipefail`; "
+    "required unless `rawCommands` is sent"
+)
+RAW_COMMANDS_DOC = (
+    "The script, in the shape of Ish CD's official JavaScript client: send this or "
+    "`script`, not both"
+)
+
+
+def _raw_commands() -> Any:
+    return Field(
+        default=None,
+        alias="rawCommands",
+        min_length=1,
+        max_length=SCRIPT_MAX,
+        description=RAW_COMMANDS_DOC,
+    )
+
+
+def one_script(value: str | None, info: ValidationInfo) -> str | None:
+    """``script`` and ``rawCommands`` (validated before it) are one field: not both."""
+    if value is not None and info.data.get("raw_commands") is not None:
+        raise PydanticCustomError(
+            "script_and_raw_commands", "send the script as script or as rawCommands, not both"
+        )
+    return value
+
+
+def script_sent(value: str | None, info: ValidationInfo) -> str | None:
+    """A new job has a script, as ``script`` or as ``rawCommands``."""
+    value = one_script(value, info)
+    # raw_commands is absent from info.data when it was sent but failed its own checks.
+    if value is None and "raw_commands" in info.data and info.data["raw_commands"] is None:
+        raise PydanticCustomError("missing", "Field required (the script, or rawCommands)")
+    return value
+
+
+class JobIn(Labelled):
+    label: str | None = _label()
+    name: str = Field(min_length=1, max_length=200, description=NAME_DOC)
     machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
-    script: str = Field(
+    raw_commands: str | None = _raw_commands()
+    script: str | None = Field(
+        default=None,
         min_length=1,
-        max_length=1024 * 1024,
-        description="Shell script, run as `bash --noprofile --norc -eo pipefail`",
+        max_length=SCRIPT_MAX,
+        validate_default=True,
+        description=SCRIPT_DOC,
     )
     variables: list[Variable] = Field(default_factory=list)
     timeout: int | None = Field(
         default=None, ge=1, le=7 * 86400, description="Seconds; the server default when null"
     )
 
+    _script = field_validator("script")(script_sent)
 
-class JobPatch(In):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    @property
+    def the_script(self) -> str:
+        """The script, whichever field it came in."""
+        script = self.script if self.script is not None else self.raw_commands
+        assert script is not None  # script_sent
+        return script
+
+
+class JobPatch(Labelled):
+    label: str | None = _label()
+    name: str | None = Field(default=None, min_length=1, max_length=200, description=NAME_DOC)
     machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
-    script: str | None = Field(default=None, min_length=1, max_length=1024 * 1024)
+    raw_commands: str | None = _raw_commands()
+    script: str | None = Field(
+        default=None, min_length=1, max_length=SCRIPT_MAX, description=SCRIPT_DOC
+    )
     variables: list[Variable] | None = None
     timeout: int | None = Field(default=None, ge=1, le=7 * 86400)
+
+    _script = field_validator("script")(one_script)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, ``rawCommands`` as ``script``."""
+        sent = super().changes()
+        if "raw_commands" in sent:
+            sent["script"] = sent.pop("raw_commands")
+        return sent
 
 
 def shown_variables(declared: list[dict[str, Any]]) -> list[Variable]:
