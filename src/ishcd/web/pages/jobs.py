@@ -101,16 +101,17 @@ async def create_job(request: Request, project_ish: str) -> Response:
     ctx = context_of(request)
     try:
         body = validate(JobIn, job_form.body(form, editing=False))
+        names = body.names()
         async with ctx.db.transaction() as conn:
             _project, job = await jobs.create_job(
                 conn,
                 ctx.caller,
                 page.project.id,
                 ctx.server.vault,
-                name=body.name,
-                machine_name=body.machine_name,
+                name=names["name"],
+                machine_name=names.get("machine_name"),
                 description=body.description,
-                script=body.script,
+                script=body.the_script,
                 declared=[v.model_dump() for v in body.variables],
                 timeout=body.timeout,
                 limits=ctx.server.limits,
@@ -191,7 +192,7 @@ async def update_job(request: Request, project_ish: str, job_ish: str) -> Respon
                 page.project.id,
                 job.id,
                 ctx.server.vault,
-                patch.model_dump(exclude_unset=True),
+                patch.changes(),
                 ctx.server.limits,
             )
     except exceptions.ValidationFailed as exc:
