@@ -1,5 +1,7 @@
 """``python -m bench``: every figure in one run, beside its target.
 
+``python -m bench ui`` runs the UI section alone (``python -m bench`` runs it last).
+
 Exit status 0 when the figures were measured, whether or not they meet their
 targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
 """
@@ -14,12 +16,27 @@ import time
 
 import uvloop
 
-from bench import api, floor, latency, load, machine, pipeline, report, server, soak, throughput
+from bench import (
+    api,
+    floor,
+    latency,
+    load,
+    machine,
+    pipeline,
+    report,
+    server,
+    soak,
+    throughput,
+    ui_section,
+)
 from bench.exceptions import BenchError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "section", nargs="?", choices=["all", "ui"], default="all", help="what to measure"
+    )
     parser.add_argument("--latency-runs", type=int, default=latency.RUNS)
     parser.add_argument("--throughput-runs", type=int, default=throughput.RUNS)
     parser.add_argument("--pipelines", type=int, default=pipeline.PIPELINES)
@@ -33,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="load generator for requests/s: wrk, bench.loadgen, or wrk if installed",
     )
+    ui_section.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -119,15 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so the servers are stopped on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        results = run(args)
+        if args.section == "all":
+            results = run(args)
+            report.write(results)
+            report.show(results)
+        ui_section.main(args, say)
     except KeyboardInterrupt:
         print("\nbench interrupted", file=sys.stderr)
         return 130
     except BenchError as exc:
         print(f"\nbench broke: {exc}", file=sys.stderr)
         return 1
-    report.write(results)
-    report.show(results)
     return 0
 
 

@@ -133,6 +133,12 @@ def show(r: Results) -> None:
     if r.contention is not None:
         print(r.contention.describe())
     print()
+    print_rows(table)
+    print(f"bench took {r.seconds:.0f} s; figures in {os.path.relpath(RESULTS)}")
+
+
+def print_rows(table: list[Row]) -> None:
+    """The figures beside their targets, then which checks failed."""
     width = max(len(row.figure) for row in table)
     print(f"{'figure':{width}}  {'value':>14}  {'target':28}  result")
     for row in table:
@@ -146,7 +152,6 @@ def show(r: Results) -> None:
         print(f"{met} of {len(checked)} checks passed; failed: {'; '.join(missed)}")
     else:
         print(f"all {len(checked)} checks passed")
-    print(f"bench took {r.seconds:.0f} s; figures in {os.path.relpath(RESULTS)}")
 
 
 def document(r: Results) -> dict[str, Any]:

@@ -33,6 +33,11 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 READY_LINE = "Application startup complete"
 TOKEN_LINE = re.compile(r"API token: (\S+)")
+# The first admin, printed with the token on a first start.
+FIRST_ADMIN_LINES = {
+    "username": re.compile(r"user:\s+(\S+)"),
+    "password": re.compile(r"password:\s+(\S+)"),
+}
 
 
 def free_port() -> int:
@@ -59,6 +64,7 @@ class Server:
         self.ready_path = ready_path
         self.url = f"http://{HOST}:{port}"
         self.token = ""
+        self.first_admin: dict[str, str] = {}  # username and password, on a first start
         self.output: deque[str] = deque(maxlen=200)
         self.process: subprocess.Popen[str] | None = None
         self._started = threading.Event()
@@ -96,6 +102,9 @@ class Server:
             self.output.append(line)
             if match := TOKEN_LINE.search(line):
                 self.token = match.group(1)
+            for name, pattern in FIRST_ADMIN_LINES.items():
+                if match := pattern.search(line):
+                    self.first_admin.setdefault(name, match.group(1))
             if READY_LINE in line:
                 self._started.set()
 
@@ -162,14 +171,23 @@ def running(server: Server) -> Iterator[Server]:
 @contextmanager
 def ishcd() -> Iterator[Server]:
     """``ishcd server`` on defaults (runner slots too), with a fresh data dir."""
-    with tempfile.TemporaryDirectory(prefix="ishcd-bench-", ignore_cleanup_errors=True) as data_dir:
-        port = free_port()
-        args = [sys.executable, "-m", "ishcd", "server", "--host", HOST, "--port", str(port)]
-        server = Server("ishcd server", [*args, "--data-dir", data_dir], port, "/v1/health")
-        with running(server):
-            if not server.token:
-                raise BenchError(f"ishcd server printed no API token:\n{server.tail()}")
-            yield server
+    with (
+        tempfile.TemporaryDirectory(prefix="ishcd-bench-", ignore_cleanup_errors=True) as data_dir,
+        ishcd_at(Path(data_dir)) as server,
+    ):
+        if not server.token:
+            raise BenchError(f"ishcd server printed no API token:\n{server.tail()}")
+        yield server
+
+
+@contextmanager
+def ishcd_at(data_dir: Path) -> Iterator[Server]:
+    """``ishcd server`` on defaults on ``data_dir``; its token is set on a first start only."""
+    port = free_port()
+    args = [sys.executable, "-m", "ishcd", "server", "--host", HOST, "--port", str(port)]
+    server = Server("ishcd server", [*args, "--data-dir", str(data_dir)], port, "/v1/health")
+    with running(server):
+        yield server
 
 
 @contextmanager

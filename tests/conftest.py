@@ -80,3 +80,13 @@ async def database_url(
         yield url
     finally:
         await postgres_templates.drop(url)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say once why the browser tests were skipped (xdist workers report skips to here)."""
+    for report in terminalreporter.stats.get("skipped", []):
+        if "Chromium not found" in str(getattr(report, "longrepr", "")):
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            reason = reason.removeprefix("Skipped: ")
+            terminalreporter.write_line(f"browser tests skipped: {reason}")
+            return

@@ -8,8 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from ishcd import __version__
 from ishcd.api import errors, guard
@@ -102,12 +100,12 @@ def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
 
 
 # Swagger UI, started by a script file: the Content-Security-Policy allows no inline script.
-DOCS_PAGE = f"""<!doctype html>
+DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ish CD API</title>
-<link rel="stylesheet" href="{PREFIX}/documentation/static/swagger-ui.css">
-<link rel="icon" href="{PREFIX}/documentation/static/favicon-32x32.png">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<link rel="icon" href="/static/vendor/swagger-ui/favicon-32x32.png">
 </head><body><div id="swagger-ui"></div>
-<script src="{PREFIX}/documentation/static/swagger-ui-bundle.js"></script>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/js/swagger-init.js"></script>
 </body></html>
 """
@@ -189,8 +187,7 @@ def _document_unavailable(operation: dict[str, Any]) -> None:
 
 
 def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI served from the installed bundle: works with no internet access."""
-    app.mount(f"{PREFIX}/documentation/static", StaticFiles(directory=swagger_ui_path))
+    """Swagger UI, vendored in the web UI's static files: works with no internet access."""
 
     @app.get(f"{PREFIX}/documentation", include_in_schema=False)
     async def documentation() -> HTMLResponse:

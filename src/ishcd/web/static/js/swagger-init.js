@@ -6,5 +6,5 @@ window.ui = SwaggerUIBundle({
   layout: "BaseLayout",
   deepLinking: true,
   showExtensions: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  presets: [SwaggerUIBundle.presets.apis],
 });
