@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import Account, login, unique
+from tests.browser.helpers import Account, create_user, login, unique
 from tests.live import wait_for_run
 
 DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
@@ -156,3 +156,32 @@ def test_an_admin_edits_and_deletes_a_job(
     page.get_by_role("button", name="Delete").click()
     expect(page).to_have_url(re.compile(rf"/projects/{project}$"))
     assert api.get(f"/v1/projects/{project}/jobs/greet").status_code == 404
+
+
+def test_a_reader_sees_no_run_button_and_is_refused_when_posting(
+    page: Page, base_url: str, api: httpx.Client
+) -> None:
+    project = _project(api)
+    _job(api, project)
+    reader = create_user(api, unique("rita"), "correct horse battery")
+    member = {"username": reader.username, "role": "read"}
+    assert api.post(f"/v1/projects/{project}/members", json=member).status_code == 201
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, base_url, reader.username, reader.password)
+    page.goto(f"/projects/{project}/jobs/greet")
+    expect(page.locator("table.variables")).to_contain_text("WHO")
+    expect(page.get_by_role("link", name="Run", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("button", name="Delete")).to_have_count(0)
+    token = page.locator("body").get_attribute("data-csrf")
+    assert token
+    shown = page.goto(f"/projects/{project}/jobs/greet/run")
+    assert shown is not None
+    assert shown.status == 403
+    posted = page.request.post(
+        f"/projects/{project}/jobs/greet/run",
+        form={"csrf_token": token, "env.WHO": "anyway"},
+        max_redirects=0,
+    )
+    assert posted.status == 403
+    assert api.get(f"/v1/projects/{project}/runs").json() == []
