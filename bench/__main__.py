@@ -21,6 +21,7 @@ from bench import (
     floor,
     latency,
     load,
+    logs,
     machine,
     pipeline,
     report,
@@ -44,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-seconds", type=float, default=load.DURATION)
     parser.add_argument("--load-rounds", type=int, default=load.ROUNDS)
     parser.add_argument("--soak-seconds", type=float, default=soak.DURATION)
+    parser.add_argument(
+        "--log-mb", type=float, default=logs.LOG_MB, help="size of the big log, in MB"
+    )
     parser.add_argument(
         "--loadgen",
         choices=["auto", "wrk", "python"],
@@ -116,6 +120,11 @@ def run(args: argparse.Namespace) -> report.Results:
             soak.measure(ishcd.url, ishcd.token, ishcd.process.pid, args.soak_seconds)
         )
         say(f"  {soaked.requests} requests, {soaked.errors} errors, {soaked.harmed} harmed runs")
+        say(f"logs: a {args.log_mb:g} MB log written by a run, then its tail, a jump, a search ...")
+        big = uvloop.run(logs.measure(ishcd.url, ishcd.token, args.log_mb))
+        say(
+            f"  tail {big.tail_ms:.2f} ms, jump {big.jump_ms:.2f} ms, search {big.search_ms:.0f} ms"
+        )
     say("servers stopped")
     return report.Results(
         machine=host,
@@ -126,6 +135,7 @@ def run(args: argparse.Namespace) -> report.Results:
         pipeline=chain,
         load=comparison,
         soak=soaked,
+        logs=big,
         contention=meter.stop(),
         started=started,
         seconds=time.monotonic() - began,

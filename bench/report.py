@@ -11,6 +11,7 @@ from typing import Any
 from bench.floor import Floor
 from bench.latency import Latency
 from bench.load import Comparison
+from bench.logs import LogFigures
 from bench.machine import Contention, Machine
 from bench.pipeline import PipelineLatency
 from bench.soak import Soak
@@ -22,6 +23,9 @@ LATENCY_P50_MS = 25.0
 LATENCY_FLOOR_MULTIPLE = 10.0
 THROUGHPUT_RUNS_PER_S = 60.0  # on 2 cores
 GET_RUN_SHARE_OF_BARE = 0.40
+LOG_TAIL_MS = 50.0
+LOG_JUMP_MS = 50.0
+LOG_SEARCH_MS = 1000.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Results:
     pipeline: PipelineLatency
     load: Comparison
     soak: Soak
+    logs: LogFigures
     contention: Contention | None  # None where /proc/stat is missing
     started: str  # ISO 8601, UTC
     seconds: float  # the whole bench
@@ -107,6 +112,35 @@ def rows(r: Results) -> list[Row]:
             load.non_2xx == 0 and load.socket_errors == 0,
         ),
         *soak_rows(r.soak),
+        *log_rows(r.logs),
+    ]
+
+
+def log_rows(logs: LogFigures) -> list[Row]:
+    size = f"{logs.megabytes:.0f} MB log, {logs.lines:,} lines"
+    return [
+        Row(f"{size}: written by a run", f"{logs.write_seconds:.1f} s"),
+        Row(
+            "  tail: last 256 KiB + first line (p50)",
+            f"{logs.tail_ms:.2f} ms",
+            f"< {LOG_TAIL_MS:g} ms",
+            logs.tail_ms < LOG_TAIL_MS,
+        ),
+        Row("    floor: health GET + read 256 KiB", f"{logs.tail_floor_ms:.2f} ms"),
+        Row(
+            "  jump to line 1,000,000, 100 lines (p50)",
+            f"{logs.jump_ms:.2f} ms",
+            f"< {LOG_JUMP_MS:g} ms",
+            logs.jump_ms < LOG_JUMP_MS,
+        ),
+        Row("    floor: health GET + read 12 KB", f"{logs.jump_floor_ms:.2f} ms"),
+        Row(
+            f"  search a word, exact count {logs.matches:,} (p50)",
+            f"{logs.search_ms:.0f} ms",
+            f"< {LOG_SEARCH_MS:g} ms",
+            logs.search_ms < LOG_SEARCH_MS,
+        ),
+        Row("    floor: one bytes.count pass", f"{logs.search_floor_ms:.0f} ms"),
     ]
 
 

@@ -40,6 +40,7 @@ PAGES: tuple[str, ...] = (
     "/v1/projects/big/pipelines?page=1",
     "/v1/projects/big/pipelines?page=30",
     "/v1/projects/big/pipelines/500",
+    "/projects/big/runs/{run_id}",
     "/projects/big/jobs/job-01",
     "/projects/big/jobs/job-01/run?TARGET=web1",
     "/projects/big/jobs/job-01/edit",

@@ -28,6 +28,7 @@ import shutil
 from pathlib import Path
 
 from ishcd import exceptions
+from ishcd.logindex import IndexWriter, index_path
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,10 @@ class OpenLog:
         self._segments: list[tuple[int, Path]] = []  # (first offset, file), oldest first
         self._segment_fd = -1
         self._segment_end = 0  # offset just past the current segment's last byte
+        self._index: IndexWriter | None = None  # the line index of <run>.log (logindex)
+        # Where the tail went at finish: (head, first tail byte kept, bytes of the note
+        # between them), to translate the runner's offsets to the stored log's.
+        self.cut: tuple[int, int, int] | None = None
 
     @property
     def in_tail(self) -> bool:
@@ -83,7 +88,27 @@ class OpenLog:
             opened._resume_tail()
         except OSError as exc:
             opened._lose(exc)
+        opened._open_index()
         return opened
+
+    def _open_index(self) -> None:
+        try:
+            self._index = IndexWriter.resume(self.path, self.readable)
+        except OSError as exc:  # readers rebuild it; the log itself goes on
+            log.warning("no line index for the log %s: %s", self.path.name, exc)
+
+    def _write_log(self, data: memoryview) -> None:
+        """Append to ``<run>.log`` and index what was written."""
+        _write_all(self._fd, data)
+        if self._index is not None:
+            try:
+                self._index.feed(bytes(data))
+            except OSError as exc:
+                log.warning("the line index of %s stops: %s", self.path.name, exc)
+                self._index.close()
+                self._index = None
+                with contextlib.suppress(OSError):
+                    index_path(self.path).unlink()  # readers rebuild it from the log
 
     def _resume_tail(self) -> None:
         where = tail_dir(self.path)
@@ -130,7 +155,7 @@ class OpenLog:
         if self.head < 0 or (self.readable < self.head and not self.in_tail):
             room = len(data) if self.head < 0 else self.head - self.readable
             part = data[:room]
-            _write_all(self._fd, part)
+            self._write_log(part)
             self.readable += len(part)
             data, at = data[len(part) :], at + len(part)
         if data:
@@ -197,12 +222,13 @@ class OpenLog:
         if dropped:
             note = f"\n[ishcd] {dropped} bytes of log dropped here"
             note += f" (the log passed its cap of {self.cap} bytes)\n"
-            _write_all(self._fd, memoryview(note.encode()))
+            self._write_log(memoryview(note.encode()))
+            self.cut = (self.head, start, len(note.encode()))
         for first, path in self._segments:
             with open(path, "rb") as segment:
                 segment.seek(max(0, start - first))
                 while chunk := segment.read(CHUNK):
-                    _write_all(self._fd, memoryview(chunk))
+                    self._write_log(memoryview(chunk))
         (tail_dir(self.path) / "cap").unlink()
 
     def _finish_lost(self) -> None:
@@ -212,10 +238,17 @@ class OpenLog:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.truncate(self.path, self.readable)
         note = f"\n[ishcd] {lost} bytes of log lost here: {self.lost}\n"
-        _write_all(self._fd, memoryview(note.encode()))
+        if self._index is not None and self._index.size != self.readable:
+            self._index.close()  # a failed write was indexed in part: index again
+            self._open_index()
+        self._write_log(memoryview(note.encode()))
+        self.cut = (self.readable, self.received, len(note.encode()))
 
     def _close_files(self) -> None:
         for fd in (self._fd, self._segment_fd):
             if fd >= 0:
                 os.close(fd)
         self._fd = self._segment_fd = -1
+        if self._index is not None:
+            self._index.close()
+            self._index = None

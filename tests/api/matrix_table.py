@@ -131,6 +131,11 @@ async def a_run_prefix(world: World, who: str) -> Call:
     return Call(query={"id_prefix": run["id"][:8]})
 
 
+async def search_a_queued_run(world: World, who: str) -> Call:
+    run = await world.setup("POST", f"{world.job_path}/runs")
+    return Call({"run_id": run["id"]}, query={"q": "anything"})
+
+
 async def queued_run_by_machine_names(world: World, who: str) -> Call:
     run = await world.setup("POST", f"{world.job_path}/runs")
     project, job = world.project["machine_name"], world.job["machine_name"]
@@ -269,6 +274,10 @@ TABLE: tuple[Operation, ...] = (
     Operation("POST", "/v1/runs/{run_id}/cancel", in_project(WRITE, 200), queued_run),
     Operation("GET", RUN + "/log", in_project(READ, 200), queued_run),
     Operation("GET", "/v1/runs/{run_id}/log", in_project(READ, 200), queued_run),
+    Operation("GET", RUN + "/log/lines", in_project(READ, 200), queued_run),
+    Operation("GET", "/v1/runs/{run_id}/log/lines", in_project(READ, 200), queued_run),
+    Operation("GET", RUN + "/log/search", in_project(READ, 200), search_a_queued_run),
+    Operation("GET", "/v1/runs/{run_id}/log/search", in_project(READ, 200), search_a_queued_run),
     # Pipelines, workflows, promotions.
     Operation(
         "POST",

@@ -119,7 +119,9 @@ async def list_paths(api: Api) -> list[str]:
     found = []
     for path, operations in schema["paths"].items():
         get = operations.get("get")
-        if get and any(p["name"] == "page" for p in get.get("parameters", [])):
+        answer = (get or {}).get("responses", {}).get("200", {}).get("content", {})
+        is_list = answer.get("application/json", {}).get("schema", {}).get("type") == "array"
+        if get and is_list and any(p["name"] == "page" for p in get.get("parameters", [])):
             found.append(path.replace("{project_ish}", "ops").replace("{job_ish}", "j"))
     return found
 

@@ -10,7 +10,7 @@ import pytest
 from ishcd.runner import pool as pool_mod
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
 
 
 class FinishHangs(RunnerProtocol):
@@ -35,6 +35,9 @@ class FinishHangs(RunnerProtocol):
         return False
 
     async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+        return None
+
+    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
         return None
 
     async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:

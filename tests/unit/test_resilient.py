@@ -12,7 +12,7 @@ import pytest
 from ishcd import exceptions
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
 from ishcd.runner.resilient import ResilientProtocol, backoff
 
 
@@ -46,6 +46,9 @@ class AwayProtocol(RunnerProtocol):
     async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
         self._call("append_log")
         self.log.append((offset, data))
+
+    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+        self._call("report_sections")
 
     async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
         self._call("finish")

@@ -18,6 +18,7 @@ from ishcd.api.routers import (
     envvars,
     health,
     jobs,
+    logs,
     members,
     pipelines,
     project_tokens,
@@ -38,6 +39,7 @@ ROUTERS = (
         m.router
         for m in (
             runs,
+            logs,
             pipelines,
             workflows,
             jobs,

@@ -62,6 +62,7 @@ class RunRecord(NamedTuple):
     concurrency_group: str | None
     checkout_json: str | None
     log_removed: float | None  # when the retention sweep deleted its log
+    created_by_token: str | None  # the API token's name, when one started the run
     project_machine_name: str
     job_machine_name: str | None  # the stored job's
     job_name: str | None
@@ -116,6 +117,7 @@ class NewRun:
     labels: str = ""
     concurrency_group: str | None = None
     checkout: dict[str, str] | None = None
+    created_by_token: str | None = None
 
 
 _JSON_COLUMNS = ("env", "resolved_env", "origin", "checkout")

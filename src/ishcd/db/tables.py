@@ -347,6 +347,8 @@ runs = sa.Table(
     sa.Column("checkout", sa.Text, nullable=True),  # JSON: {repository, revision}
     # When the retention sweep deleted the log (and workspace); the run record stays.
     sa.Column("log_removed", sa.Float, nullable=True),
+    # The name of the API token the run was started with (None: a login, or a pipeline).
+    sa.Column("created_by_token", sa.String(200), nullable=True),
     sa.Index(None, "status", "seq"),
     sa.Index(None, "project_id", "seq"),
     sa.Index(None, "job_id", "seq"),

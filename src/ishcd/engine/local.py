@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import cast
 
@@ -10,7 +11,7 @@ from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.disk import DiskGuard
 from ishcd.logstore import LogStore
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
 from ishcd.services import dispatch, run_state
 from ishcd.services.runtime import Runtime
 from ishcd.signals import wait
@@ -71,6 +72,7 @@ class LocalProtocol(RunnerProtocol):
                     timeout=run.timeout,
                     secrets=env.secrets,
                     checkout=run.checkout,
+                    sections=run.workflow_job_id is not None,
                 )
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await wait(work, remaining):
@@ -87,6 +89,9 @@ class LocalProtocol(RunnerProtocol):
     async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
         self.logs.append(run_id, offset, data)
         self.signals.run.bump(run_id)
+
+    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+        self.logs.set_sections(run_id, [dataclasses.asdict(section) for section in sections])
 
     async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
         size = self.logs.close(run_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -25,6 +26,9 @@ from ishcd.runner.guard import Guard
 from ishcd.runner.masking import Masker
 from ishcd.runner.processes import kill_processes_of, signal_group
 from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.runner.sections import SectionTracker
+
+logger = logging.getLogger(__name__)
 
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
 READ_CHUNK = 64 * 1024
@@ -51,10 +55,17 @@ def base_env() -> dict[str, str]:
 class LogWriter:
     """Appends to the run's log through the protocol, masked, keeping the byte offset."""
 
-    def __init__(self, protocol: RunnerProtocol, run_id: str, secrets: list[str]):
+    def __init__(
+        self,
+        protocol: RunnerProtocol,
+        run_id: str,
+        secrets: list[str],
+        sections: SectionTracker | None = None,
+    ):
         self.protocol = protocol
         self.run_id = run_id
         self.offset = 0
+        self.sections = sections  # the script's steps, found in what is written
         self._masker = Masker(secrets)
         self._lock = asyncio.Lock()
         self._at_line_start = True
@@ -78,8 +89,25 @@ class LogWriter:
             return
         async with self._lock:
             await self.protocol.append_log(self.run_id, self.offset, data)
+            if self.sections is not None and self.sections.feed(self.offset, data):
+                await self._report_sections()
             self.offset += len(data)
             self._at_line_start = data.endswith(b"\n")
+
+    async def end_sections(self, outcome: Outcome) -> None:
+        """The run is over: its last section ends as the run did."""
+        if self.sections is None or not self.sections.sections:
+            return
+        async with self._lock:
+            self.sections.finish(self.offset, outcome)
+            await self._report_sections()
+
+    async def _report_sections(self) -> None:
+        assert self.sections is not None
+        try:
+            await self.protocol.report_sections(self.run_id, list(self.sections.sections))
+        except Exception:  # the steps are a view of the log: the run goes on without them
+            logger.exception("could not report the steps of run %s", self.run_id)
 
 
 def exit_code_of(returncode: int) -> int:
@@ -118,7 +146,8 @@ class Execution:
         self.runner_id = runner_id
         self.config = config
         self.run_dir = config.work_dir / assignment.run_id
-        self.log = LogWriter(protocol, assignment.run_id, assignment.secrets)
+        tracker = SectionTracker() if assignment.sections else None
+        self.log = LogWriter(protocol, assignment.run_id, assignment.secrets, tracker)
         self._abort = asyncio.Event()
 
     def abort(self) -> None:
@@ -133,6 +162,7 @@ class Execution:
                 await self.log.note(f"runner failure: {exc!r}")
             outcome, report = Outcome(None, "setup_failed"), True
         if report:
+            await self.log.end_sections(outcome)
             await self.protocol.finish(self.assignment.run_id, self.runner_id, outcome)
         if not self.config.keep_workspaces:
             await asyncio.to_thread(shutil.rmtree, self.run_dir, True)

@@ -25,6 +25,9 @@ class Assignment:
     secrets: list[str] = field(default_factory=list)  # values to mask in the log
     # A pipeline job's code: {"repository": git URL or path, "revision": commit}.
     checkout: dict[str, str] | None = None
+    # The script announces its steps with lines "[ishcd] step N/M: NAME" (a pipeline
+    # job's): report them as sections (``RunnerProtocol.report_sections``).
+    sections: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,21 @@ class Outcome:
     """How a run ended. ``error_reason`` None means: by its exit code."""
 
     exit_code: int | None
+    error_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One step of a run, as its log shows it; offsets are the runner's (``append_log``)."""
+
+    number: int  # from 1
+    name: str
+    start: int  # where the step's banner line starts
+    started: float  # Unix time
+    end: int | None = None  # just past the step's last byte; None while it runs
+    finished: float | None = None
+    status: str = "running"  # running, complete, error
+    exit_code: int | None = None
     error_reason: str | None = None
 
 
@@ -59,6 +77,10 @@ class RunnerProtocol(abc.ABC):
     @abc.abstractmethod
     async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
         """Add output at byte ``offset`` of the run's log (a retry never duplicates)."""
+
+    @abc.abstractmethod
+    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+        """The run's sections so far, all of them: a repeat or a retry replaces them."""
 
     @abc.abstractmethod
     async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from ishcd import exceptions
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,13 @@ class ResilientProtocol(RunnerProtocol):
             "append_log",
             f"writing the log of run {run_id}",
             lambda: self.inner.append_log(run_id, offset, data),
+        )
+
+    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+        await self._retry(
+            "report_sections",
+            f"reporting the steps of run {run_id}",
+            lambda: self.inner.report_sections(run_id, sections),
         )
 
     async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:

@@ -1,10 +1,10 @@
-"""Reading run logs: inline on a finished run, by offset, or followed live."""
+"""Reading run logs: inline on a finished run, by offset or range, by line, or followed live."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 
 from ishcd import exceptions
@@ -52,8 +52,19 @@ class CheckBudget:
         return (1 - self.tokens) / self.rate
 
 
+# A range read (``limit``, ``tail``) or a read of lines returns at most this many bytes.
+MAX_RANGE = 4 * 1024 * 1024
+# ... and a read of lines at most this many lines.
+MAX_LINES = 10_000
+
+
 def _final_size(logs: LogStore, run: RunRecord) -> int:
     return run.log_size if run.log_size is not None else logs.size(run.id)
+
+
+def log_end(logs: LogStore, run: RunRecord) -> int:
+    """How much of the log can be read now: all of it once the run has finished."""
+    return _final_size(logs, run) if run.status in run_state.FINISHED else logs.size(run.id)
 
 
 def inline_log(logs: LogStore, run: RunRecord) -> Inline | None:
@@ -95,9 +106,109 @@ def read_log(logs: LogStore, run: RunRecord, offset: int) -> LogSlice:
     )
 
 
+@dataclass(frozen=True)
+class LogRange:
+    """A bounded part of the log, with where it starts in bytes and in lines."""
+
+    data: bytes
+    offset: int
+    next_offset: int
+    complete: bool  # the run has finished and this part reaches the end of its log
+    first_line: int  # the line (from 1) of the first byte: lines before it, plus one
+    lines: int  # lines in the log so far (a last line without its newline counts)
+    size: int  # bytes of the log readable now
+
+
+def read_range(
+    logs: LogStore, run: RunRecord, offset: int, limit: int | None, tail: int | None
+) -> LogRange:
+    """At most ``limit`` bytes from ``offset``; or, with ``tail``, the last ``tail``
+    bytes, from the first line that starts in them (mid-line only when none does).
+
+    Reads files and may repair a line index: call it in a thread.
+    """
+    check_log_kept(run)
+    end = log_end(logs, run)
+    if tail is not None:
+        start = max(0, end - tail)
+        data = b"".join(logs.read(run.id, start, end))
+        if start > 0 and b"".join(logs.read(run.id, start - 1, start)) != b"\n":
+            newline = data.find(b"\n")
+            if newline != -1 and newline + 1 < len(data):
+                data = data[newline + 1 :]
+                start += newline + 1
+    else:
+        start = min(offset, end)
+        stop = end if limit is None else min(end, start + limit)
+        data = b"".join(logs.read(run.id, start, stop))
+    with logs.lines(run.id, end) as index:
+        first_line = index.line_of(start) + 1
+        lines = index.count()
+    finished = run.status in run_state.FINISHED
+    return LogRange(
+        data=data,
+        offset=start,
+        next_offset=start + len(data) if tail is not None else max(offset, start + len(data)),
+        complete=finished and start + len(data) >= end,
+        first_line=first_line,
+        lines=lines,
+        size=end,
+    )
+
+
+@dataclass(frozen=True)
+class LogLines:
+    """Whole lines of the log, from line ``first`` (from 1)."""
+
+    first: int
+    offset: int | None  # where line ``first`` starts; None when the log has no such line
+    lines: list[str]  # without their newline; bytes that are not UTF-8 read as U+FFFD
+    next_offset: int | None  # just past the last line given
+    last_cut: bool  # the last line was longer than MAX_RANGE: only its start is given
+    total: int  # lines in the log so far
+    size: int
+    complete: bool  # the run has finished: ``total`` is final
+
+
+def read_lines(logs: LogStore, run: RunRecord, first: int, count: int) -> LogLines:
+    """Up to ``count`` lines from line ``first`` (from 1). Reads files: call it in a thread."""
+    check_log_kept(run)
+    end = log_end(logs, run)
+    finished = run.status in run_state.FINISHED
+    with logs.lines(run.id, end) as index:
+        total = index.count()
+        at = index.offset_of(first - 1)
+    if at is None:
+        return LogLines(first, None, [], None, False, total, end, finished)
+    stop = min(end, at + MAX_RANGE)
+    read: list[bytes] = []
+    newlines = 0
+    for chunk in logs.read(run.id, at, stop):  # only as far as the lines asked for
+        read.append(chunk)
+        newlines += chunk.count(b"\n")
+        if newlines >= count:
+            break
+    data = b"".join(read)
+    pieces = data.split(b"\n")
+    cut = False
+    if at + len(data) == end:
+        if pieces[-1] == b"":
+            pieces.pop()  # the log ends with a newline: no line after it
+    elif len(pieces) > 1:
+        pieces.pop()  # a line that goes on past what was read
+    else:
+        cut = True
+    taken = pieces[:count]
+    cut = cut and len(taken) == len(pieces)
+    length = sum(len(piece) + 1 for piece in taken)
+    next_offset = min(at + length, end)
+    text = [piece.decode(errors="replace") for piece in taken]
+    return LogLines(first, at, text, next_offset, cut, total, end, finished)
+
+
 async def follow_log(
     db: Database, logs: LogStore, signals: Signals, run_id: str, offset: int
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The log from ``offset`` as it is written, until the run has finished."""
     position = offset
     budget = CheckBudget()

@@ -71,6 +71,7 @@ async def create_run(
         resolved_env=run_env.seal(vault, resolved, secret),
         timeout=job.timeout or default_timeout,
         created_by=caller.user_id,
+        created_by_token=caller.token_name,
         # A project token acts for the project: its runs get no account's credentials.
         credentials_of=credentials_of,
         idempotency_key=idempotency_key,
@@ -111,6 +112,7 @@ async def create_run(
         concurrency_group=None,
         checkout_json=None,
         log_removed=None,
+        created_by_token=caller.token_name,
         project_machine_name=project.machine_name,
         job_machine_name=job.machine_name,
         job_name=job.name,

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import auth, dashboard, job_run, jobs
+from ishcd.web.pages import account, admin, auth, dashboard, integrations, job_run, jobs, runs
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -18,6 +18,10 @@ ROUTERS = [
     auth.rest,
     auth.router,
     dashboard.router,
+    integrations.router,
+    account.router,
+    admin.router,
+    runs.router,
     jobs.router,
     job_run.router,
 ]

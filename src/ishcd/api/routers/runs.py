@@ -1,17 +1,16 @@
-"""Runs: start, read, list, cancel; and their logs."""
+"""Runs: start, read, list, cancel (their logs: ``logs``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from ishcd.api import paging
-from ishcd.api.deps import MAX_INT32, MAX_INT64, Authenticated, Context, PageDep, PathOnly, context
+from ishcd.api.deps import MAX_INT32, Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runs import RunIn, RunOut, run_json
-from ishcd.services import logs, runs
+from ishcd.services import log_sections, logs, runs
 from ishcd.services.run_state import Status
 
 router = APIRouter(tags=["runs"], route_class=Authenticated)
@@ -20,32 +19,6 @@ reads = APIRouter(tags=["runs"], route_class=PathOnly)
 
 JOB_RUNS = "/projects/{project_ish}/jobs/{job_ish}/runs"
 JOB_RUN = JOB_RUNS + "/{run_id}"
-LOG_DOC = (
-    "text/plain: the log from byte `offset`. What can be read is always a prefix of the "
-    "final log: past its cap (ISHCD_LOG_MAX_BYTES), a running run's log shows its first "
-    "half only, and the line of dropped bytes and the tail follow when the run ends"
-)
-LOG_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {
-        "description": LOG_DOC,
-        "content": {"text/plain": {"schema": {"type": "string"}}},
-        "headers": {
-            "X-Next-Offset": {
-                "description": "Where to read on from (not sent with follow)",
-                "schema": {"type": "integer"},
-            },
-            "X-Log-Complete": {
-                "description": "`true` once the run has finished and all its log is read",
-                "schema": {"type": "string"},
-            },
-        },
-    }
-}
-
-OffsetQuery = Annotated[int, Query(ge=0, le=MAX_INT64, description="Byte offset to read from")]
-FollowQuery = Annotated[
-    bool, Query(description="Stream the log as it is written, until the run ends")
-]
 # The start of a UUID: at least 4 hex digits first, then hex digits and dashes.
 ID_PREFIX_PATTERN = r"^[0-9a-fA-F]{4}[0-9a-fA-F-]{0,32}$"
 StatusQuery = Annotated[Status | None, Query(description="Only runs in this status")]
@@ -54,7 +27,9 @@ StatusQuery = Annotated[Status | None, Query(description="Only runs in this stat
 async def _read(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
-    return run_json(run, logs.inline_log(ctx.server.logs, run))
+    server = ctx.server
+    sections = log_sections.run_sections(server.logs, run)
+    return run_json(run, logs.inline_log(server.logs, run), sections=sections)
 
 
 @router.post(
@@ -229,7 +204,9 @@ async def get_run_legacy(request: Request, project_ish: str, job_ish: str, run_i
 async def _cancel(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.transaction() as conn:
         run = await runs.cancel_run(conn, ctx.caller, run_id, runtime=ctx.server.runtime, **where)
-    return run_json(run, logs.inline_log(ctx.server.logs, run))
+    server = ctx.server
+    sections = log_sections.run_sections(server.logs, run)
+    return run_json(run, logs.inline_log(server.logs, run), sections=sections)
 
 
 @router.post(JOB_RUN + "/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409))
@@ -246,61 +223,3 @@ async def cancel_run_by_id(request: Request, run_id: str) -> Response:
     """Cancel a run by its id alone."""
     ctx = context(request)
     return await _cancel(ctx, run_id)
-
-
-async def _log(
-    ctx: Context, run_id: str, offset: int, follow: bool, **where: str | None
-) -> Response:
-    async with ctx.db.read() as conn:
-        run = await runs.get_run(conn, ctx.caller, run_id, **where)
-    media = "text/plain; charset=utf-8"
-    logs.check_log_kept(run)
-    if follow:
-        stream = logs.follow_log(ctx.db, ctx.server.logs, ctx.server.signals, run.id, offset)
-        return StreamingResponse(
-            stream,
-            media_type=media,
-            headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
-        )
-    part = logs.read_log(ctx.server.logs, run, offset)
-    headers = {
-        "X-Next-Offset": str(part.next_offset),
-        "X-Log-Complete": "true" if part.complete else "false",
-    }
-    if part.length <= 1024 * 1024:
-        return Response(b"".join(part.chunks), media_type=media, headers=headers)
-    return StreamingResponse(part.chunks, media_type=media, headers=headers)
-
-
-@router.get(
-    JOB_RUN + "/log",
-    response_class=Response,
-    responses={**LOG_RESPONSES, **responses(401, 404, 410, 422)},
-)
-async def read_log(
-    request: Request,
-    project_ish: str,
-    job_ish: str,
-    run_id: str,
-    offset: OffsetQuery = 0,
-    follow: FollowQuery = False,
-) -> Response:
-    """Read a run's log from a byte offset, or follow it live (`follow=1`)."""
-    ctx = context(request)
-    return await _log(ctx, run_id, offset, follow, project_ish=project_ish, job_ish=job_ish)
-
-
-@router.get(
-    "/runs/{run_id}/log",
-    response_class=Response,
-    responses={**LOG_RESPONSES, **responses(401, 404, 410, 422)},
-)
-async def read_log_by_id(
-    request: Request,
-    run_id: str,
-    offset: OffsetQuery = 0,
-    follow: FollowQuery = False,
-) -> Response:
-    """Read a run's log by the run's id alone."""
-    ctx = context(request)
-    return await _log(ctx, run_id, offset, follow)

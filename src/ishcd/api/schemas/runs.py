@@ -10,6 +10,7 @@ from fastapi import Response
 from pydantic import BaseModel, Field
 
 from ishcd.api.schemas.common import In, JobRef, ProjectRef, UserRef
+from ishcd.api.schemas.logs import SectionOut
 from ishcd.db.runs import RunRecord
 from ishcd.logstore import Inline
 from ishcd.services.run_state import Reason, Status
@@ -57,13 +58,24 @@ class RunOut(BaseModel):
     pipeline: PipelineRefOut | None = Field(description="A pipeline job's run: its pipeline")
     workflow: WorkflowRefOut | None = Field(description="A pipeline job's run: its workflow")
     created_by: UserRef | None
+    created_by_token: str | None = Field(
+        description="The name of the API token the run was started with (null when it was "
+        "started from a login, such as the web UI, or by a pipeline)"
+    )
+    sections: list[SectionOut] | None = Field(
+        description="A pipeline job's steps, each a section of the log, in order, as far as "
+        "they have started ([] for a stored job's run, whose script is one piece). Null in "
+        "lists and in the answer to starting a run: read the run"
+    )
 
     @classmethod
     def of(cls, run: RunRecord, inline: Inline | None = None) -> RunOut:
         return cls.model_validate(run_fields(run, inline))
 
 
-def run_fields(run: RunRecord, inline: Inline | None = None) -> dict[str, Any]:
+def run_fields(
+    run: RunRecord, inline: Inline | None = None, sections: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A run as the API shows it (``RunOut``'s shape), as plain data.
 
     The run endpoints serialize this straight to JSON (``run_json``) rather
@@ -95,12 +107,19 @@ def run_fields(run: RunRecord, inline: Inline | None = None) -> dict[str, Any]:
         "pipeline": origin["pipeline"] if origin else None,
         "workflow": origin["workflow"] if origin else None,
         "created_by": creator,
+        "created_by_token": run.created_by_token,
+        "sections": sections,
     }
 
 
-def run_json(run: RunRecord, inline: Inline | None = None, status_code: int = 200) -> Response:
+def run_json(
+    run: RunRecord,
+    inline: Inline | None = None,
+    status_code: int = 200,
+    sections: list[dict[str, Any]] | None = None,
+) -> Response:
     """A JSON response holding one run."""
-    content = pydantic_core.to_json(run_fields(run, inline))
+    content = pydantic_core.to_json(run_fields(run, inline, sections))
     return Response(content, status_code=status_code, media_type="application/json")
 
 

@@ -166,6 +166,9 @@ async def accept_invitation(request: Request, token: str) -> Response:
                 email=body.email,
                 ip=client_ip(request),
             )
+            # A browser signed in as someone else switches to the new account: its
+            # old session ends rather than living on without its cookie.
+            await sessions.end_session(conn, request.cookies.get(SESSION_COOKIE, ""))
             started = await sessions.start_session(conn, accepted.user, client_ip(request))
     except exceptions.ValidationFailed as exc:
         problems = [e.as_dict() for e in exc.errors] or [{"field": "", "message": exc.message}]
