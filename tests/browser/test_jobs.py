@@ -53,13 +53,18 @@ def _sign_in(page: Page, base_url: str, admin: Account) -> None:
 
 
 def test_a_job_made_from_its_form_runs_from_its_run_form(
-    page: Page, base_url: str, admin: Account, api: httpx.Client
+    page: Page, base_url: str, admin: Account, api: httpx.Client, tmp_path: Path
 ) -> None:
     project = _project(api)
+    gate = tmp_path / "go"
+    script = (
+        f'echo "waiting for $WHO"\nwhile [ ! -e {gate} ]; do sleep 0.05; done\n'
+        'test -n "$PASS"\necho "hello $WHO"\n'
+    )
     _sign_in(page, base_url, admin)
     page.goto(f"/projects/{project}/jobs/new")
     page.get_by_label("Name", exact=False).first.fill("Back up prod")
-    page.locator('textarea[name="script"]').fill(SCRIPT)
+    page.locator('textarea[name="script"]').fill(script)
     page.locator('input[name="var-0-name"]').fill("WHO")
     page.locator('input[name="var-0-description"]').fill("Whom to greet")
     page.locator('input[name="var-0-required"]').check()
@@ -85,10 +90,14 @@ def test_a_job_made_from_its_form_runs_from_its_run_form(
     page.get_by_role("button", name="Start run").click()
 
     expect(page).to_have_url(re.compile(rf"/projects/{project}/runs/[0-9a-f-]{{36}}$"))
-    run_id = page.url.rsplit("/", 1)[1]
-    run = wait_for_run(api, run_id)
+    expect(page.get_by_role("status").first).to_contain_text("Run started.")
+    # The run page shows what the job prints, live.
+    expect(page.locator(".log-row", has_text="waiting for world")).to_be_visible()
+    expect(page.locator(".log-row", has_text="hello world")).to_have_count(0)
+    gate.touch()
+    expect(page.locator(".log-row", has_text="hello world")).to_be_visible()
+    run = wait_for_run(api, page.url.rsplit("/", 1)[1])
     assert run["status"] == "complete", run
-    assert " world" in run["log"]
     assert run["env"] == {"WHO": "world"}
 
 
