@@ -287,6 +287,8 @@ TABLE: tuple[Operation, ...] = (
     ),
     Operation("GET", P + "/pipelines", in_project(READ, 200), a_pipeline),
     Operation("GET", P + "/pipelines/{number}", in_project(READ, 200), a_pipeline),
+    # No repository in the world's project: whoever sees it gets to "nothing to read" (409).
+    Operation("GET", P + "/pipelines/parameters", in_project(READ, 409)),
     Operation("GET", PIPELINE, in_project(READ, 200), a_pipeline),
     Operation("GET", PIPELINE + "/config", in_project(READ, 200), a_pipeline),
     Operation("GET", PIPELINE + "/workflows", in_project(READ, 200), a_pipeline),

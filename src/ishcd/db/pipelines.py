@@ -172,6 +172,15 @@ _WORKFLOWS_OF = Query(
         workflows.c.created, workflows.c.name
     )
 )
+_WORKFLOWS_OF_NUMBERS = Query(
+    _WORKFLOW.select_from(workflows.join(pipelines, pipelines.c.id == workflows.c.pipeline_id))
+    .where(
+        pipelines.c.project_id == sa.bindparam("project_id"),
+        pipelines.c.number >= sa.bindparam("low"),
+        pipelines.c.number <= sa.bindparam("high"),
+    )
+    .order_by(workflows.c.created, workflows.c.name)
+)
 _RERUN = Query(
     _WORKFLOW.where(
         workflows.c.rerun_of == sa.bindparam("rerun_of"),
@@ -303,6 +312,14 @@ async def get_workflow(conn: Connection, workflow_id: str) -> WorkflowRecord | N
 
 async def workflows_of(conn: Connection, pipeline_id: str) -> list[WorkflowRecord]:
     rows = await conn.fetch_all(_WORKFLOWS_OF, pipeline_id=pipeline_id)
+    return [WorkflowRecord._make(row) for row in rows]
+
+
+async def workflows_of_numbers(
+    conn: Connection, project_id: str, low: int, high: int
+) -> list[WorkflowRecord]:
+    """The workflows of a project's pipelines numbered ``low`` to ``high``, oldest first."""
+    rows = await conn.fetch_all(_WORKFLOWS_OF_NUMBERS, project_id=project_id, low=low, high=high)
     return [WorkflowRecord._make(row) for row in rows]
 
 

@@ -12,7 +12,7 @@ from ishcd.pipelines.expand import Trigger
 from ishcd.pipelines.interpolate import Scope
 from ishcd.pipelines.issues import Issues
 from ishcd.pipelines.model import ConfigError, ConfigErrors, Context, Plan, WorkflowPlan
-from ishcd.pipelines.source import ConfigSpec
+from ishcd.pipelines.source import ConfigSpec, ParamSpec
 
 OFFLINE_CONTEXT = Context(number=1)
 
@@ -42,6 +42,15 @@ def validate(text: str) -> list[ConfigError]:
     except ConfigErrors as exc:
         return exc.errors
     return []
+
+
+def declared_parameters(text: str) -> tuple[tuple[ParamSpec, ...], list[ConfigError]]:
+    """The parameters the config in ``text`` declares (those that can be read), and every
+    problem ``validate`` finds in it: what a trigger form asks for, and why it may fail."""
+    issues = Issues()
+    root = yamlmap.load(text, issues)
+    spec = None if root is None else parse.parse(root, issues)
+    return (() if spec is None else spec.parameters), validate(text)
 
 
 def _compile(text: str, context: Context, *, offline: bool) -> Plan:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ishcd import exceptions, source
@@ -29,6 +30,7 @@ from ishcd.services.runtime import Runtime
 
 CONFIG_FILE = ".ishcd.yml"
 PROMOTION_DEPTH = 5
+LISTED_SPAN = 3  # read the workflows of listed pipelines at once when their numbers are this close
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ async def trigger_pipeline(
         )
 
 
-def _check_refs(branch: str | None, tag: str | None, revision: str | None) -> None:
+def check_refs(branch: str | None, tag: str | None, revision: str | None) -> None:
     if branch is not None and tag is not None:
         raise exceptions.ValidationFailed.one("tag", "give a branch or a tag, not both")
     for field, value in (("branch", branch), ("tag", tag)):
@@ -100,23 +102,14 @@ async def _gather(
     config: str | None,
 ) -> Trigger:
     """Everything from git a pipeline needs, read before any transaction."""
-    _check_refs(branch, tag, revision)
+    check_refs(branch, tag, revision)
     if project.repository is None:
         if config is None:
             raise exceptions.ValidationFailed.one(
                 "config", "this project has no repository: send the config in the trigger"
             )
         return Trigger(branch, tag, revision, parameters, pipeline_state.INLINE, config, {})
-    if branch is None and tag is None and revision is None:
-        branch = project.default_branch
-    try:
-        mirror = await runtime.mirrors.fetch(project.id, project.repository)
-    except source.GitError as exc:
-        raise exceptions.ValidationFailed.one(
-            "repository", f"could not fetch {project.repository}: {exc}"
-        ) from exc
-    resolved = await runtime.mirrors.resolve(mirror, branch=branch, tag=tag, revision=revision)
-    sha = resolved.revision
+    mirror, branch, sha = await fetch_commit(runtime, project, branch, tag, revision)
     config_file = pipeline_state.INLINE if config is not None else CONFIG_FILE
     if config is None:
         config = await runtime.mirrors.read(mirror, sha, CONFIG_FILE)
@@ -132,6 +125,28 @@ async def _gather(
                 sources[file] = text
                 wanted |= _promotion_files(text, Context(0, branch, tag, sha, {}))
     return Trigger(branch, tag, sha, parameters, config_file, config, sources)
+
+
+async def fetch_commit(
+    runtime: Runtime,
+    project: ProjectRecord,
+    branch: str | None,
+    tag: str | None,
+    revision: str | None,
+) -> tuple[Path, str | None, str]:
+    """Fetch a project's mirror: its path, the branch (the default one when nothing is
+    named) and the commit a trigger names. The project has a repository."""
+    assert project.repository is not None
+    if branch is None and tag is None and revision is None:
+        branch = project.default_branch
+    try:
+        mirror = await runtime.mirrors.fetch(project.id, project.repository)
+    except source.GitError as exc:
+        raise exceptions.ValidationFailed.one(
+            "repository", f"could not fetch {project.repository}: {exc}"
+        ) from exc
+    resolved = await runtime.mirrors.resolve(mirror, branch=branch, tag=tag, revision=revision)
+    return mirror, branch, resolved.revision
 
 
 def _promotion_files(text: str | None, context: Context) -> set[str]:
@@ -284,6 +299,28 @@ async def workflows_of(
 ) -> tuple[PipelineRecord, list[WorkflowRecord]]:
     pipeline = await pipeline_for(conn, caller, pipeline_id)
     return pipeline, await pipelines_db.workflows_of(conn, pipeline.id)
+
+
+async def current_workflows(
+    conn: Connection, listed: list[PipelineRecord]
+) -> dict[str, list[WorkflowRecord]]:
+    """The workflows that count (a rerun replaces what it reruns) of pipelines a caller
+    has just listed (of one project), by pipeline id."""
+    found: dict[str, list[WorkflowRecord]] = {pipeline.id: [] for pipeline in listed}
+    numbers = [pipeline.number for pipeline in listed]
+    one_project = len({pipeline.project_id for pipeline in listed}) == 1
+    if one_project and max(numbers) - min(numbers) < LISTED_SPAN * len(numbers):
+        # A page of a list: one query for the numbers it spans.
+        project_id = listed[0].project_id
+        for workflow in await pipelines_db.workflows_of_numbers(
+            conn, project_id, min(numbers), max(numbers)
+        ):
+            if workflow.pipeline_id in found:
+                found[workflow.pipeline_id].append(workflow)
+    else:  # pipelines far apart (a filtered list): one query each
+        for pipeline in listed:
+            found[pipeline.id] = await pipelines_db.workflows_of(conn, pipeline.id)
+    return {pipeline_id: pipeline_state.latest(rows) for pipeline_id, rows in found.items()}
 
 
 async def stop_pipeline(

@@ -15,9 +15,26 @@ from ishcd.logstore import LogStore
 from ishcd.services import access, audit, ids, names
 from ishcd.services.principal import Caller
 
+# Machine names no project may have: the web UI's /projects/new sits where a
+# project's page would be.
+RESERVED = frozenset({"new"})
+
 
 def _bad_machine_name() -> exceptions.ValidationFailed:
     return exceptions.ValidationFailed.one("machine_name", f"must be {ids.MACHINE_NAME_RULE}")
+
+
+def _check_machine_name(machine_name: str) -> None:
+    if not ids.valid_machine_name(machine_name):
+        raise _bad_machine_name()
+    if machine_name in RESERVED:
+        raise exceptions.ValidationFailed.one(
+            "machine_name", f"{machine_name!r} is reserved (a path of the web UI)"
+        )
+
+
+async def _taken(conn: Connection, machine_name: str) -> bool:
+    return machine_name in RESERVED or await projects_db.machine_name_taken(conn, machine_name)
 
 
 def check_retention(days: int | None, server_days: int) -> None:
@@ -57,8 +74,7 @@ async def create_project(
     check_source(repository, default_branch)
     check_retention(log_retention_days, server_retention_days)
     if machine_name is not None:
-        if not ids.valid_machine_name(machine_name):
-            raise _bad_machine_name()
+        _check_machine_name(machine_name)
         if await projects_db.machine_name_taken(conn, machine_name):
             raise exceptions.Conflict(f"machine_name {machine_name!r} is taken")
     now = time.time()
@@ -81,7 +97,7 @@ async def create_project(
 
     if machine_name is None:
         base = ids.slugify(name, fallback="project")
-        taken = functools.partial(projects_db.machine_name_taken, conn)
+        taken = functools.partial(_taken, conn)
         machine_name = await names.insert_named(conn, base, taken, insert)
     else:
         await names.insert_as(insert, machine_name, f"machine_name {machine_name!r} is taken")
@@ -143,8 +159,7 @@ async def update_project(
             raise exceptions.ValidationFailed.one(required, "must not be null")
     new_name = values.get("machine_name")
     if new_name is not None and new_name != project.machine_name:
-        if not ids.valid_machine_name(new_name):
-            raise _bad_machine_name()
+        _check_machine_name(new_name)
         if await projects_db.machine_name_taken(conn, new_name):
             raise exceptions.Conflict(f"machine_name {new_name!r} is taken")
     if values:

@@ -8,7 +8,25 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ishcd.web.headers import SecurityHeaders
-from ishcd.web.pages import account, admin, auth, dashboard, integrations, job_run, jobs, runs
+from ishcd.web.pages import (
+    account,
+    admin,
+    auth,
+    dashboard,
+    integrations,
+    job_run,
+    jobs,
+    members,
+    pipeline_actions,
+    pipeline_trigger,
+    pipelines,
+    project_audit,
+    project_runs,
+    project_settings,
+    project_tokens,
+    projects,
+    runs,
+)
 
 STATIC = resources.files("ishcd.web") / "static"
 # One line per page module (routes are matched in order: fixed paths such as
@@ -22,6 +40,15 @@ ROUTERS = [
     account.router,
     admin.router,
     runs.router,
+    pipeline_trigger.router,  # /pipelines/new before /pipelines/{number}
+    pipelines.router,
+    pipeline_actions.router,
+    projects.router,
+    project_runs.router,
+    members.router,
+    project_settings.router,
+    project_tokens.router,
+    project_audit.router,
     jobs.router,
     job_run.router,
 ]

@@ -14,6 +14,7 @@ from ishcd.api.schemas.pipelines import (
     PipelineCreatedOut,
     PipelineIn,
     PipelineOut,
+    PipelineParametersOut,
     PipelineStatus,
     PromotionIn,
     PromotionOut,
@@ -22,7 +23,7 @@ from ishcd.api.schemas.pipelines import (
 from ishcd.db import pipelines as pipelines_db
 from ishcd.db.database import Connection
 from ishcd.db.pipelines import PipelineRecord
-from ishcd.services import pipelines, promotions
+from ishcd.services import pipeline_parameters, pipelines, promotions
 
 router = APIRouter(tags=["pipelines"], route_class=Authenticated)
 
@@ -94,6 +95,39 @@ async def list_pipelines(
             offset=page.offset,
         )
         return [await _out(conn, p) for p in page.finish(request, response, rows)]
+
+
+@router.get(
+    "/projects/{project_ish}/pipelines/parameters",
+    response_model=PipelineParametersOut,
+    responses=responses(401, 404, 409, 422),
+)
+async def get_pipeline_parameters(
+    request: Request,
+    project_ish: str,
+    branch: Annotated[
+        str | None, Query(max_length=255, description="The default branch if nothing is named")
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=255, description="A tag instead of a branch")
+    ] = None,
+    revision: Annotated[
+        str | None, Query(max_length=64, description="A commit (on the branch or tag, if named)")
+    ] = None,
+) -> PipelineParametersOut:
+    """The parameters a trigger takes: the project's config read at a branch, tag or
+    revision (the default branch if none), as a trigger reads it; nothing is created."""
+    ctx = context(request)
+    declared = await pipeline_parameters.declared_parameters(
+        ctx.db,
+        ctx.server.runtime,
+        ctx.caller,
+        project_ish,
+        branch=branch,
+        tag=tag,
+        revision=revision,
+    )
+    return PipelineParametersOut.of(declared)
 
 
 @router.get(

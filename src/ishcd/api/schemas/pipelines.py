@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from ishcd.api.schemas.common import In, ProjectRef, UserRef
 from ishcd.db.pipelines import JobView, PipelineRecord, PromotionRecord, WorkflowRecord
+from ishcd.services.pipeline_parameters import Declared
 
 PipelineStatus = Literal["queued", "running", "on_hold", "complete", "error"]
 
@@ -121,6 +122,45 @@ class PipelineConfigOut(BaseModel):
     compiled: dict[str, Any] | None = Field(
         description="The plan: parameters resolved, matrices expanded, filters applied"
     )
+
+
+class ParameterOut(BaseModel):
+    name: str
+    type: Literal["string", "boolean", "integer", "enum"]
+    default: str | bool | int | None = Field(description="None: a trigger must give a value")
+    required: bool = Field(description="No default: a trigger must give a value")
+    values: list[str] = Field(description="An enum's values (empty for other types)")
+    description: str | None
+
+
+class PipelineParametersOut(BaseModel):
+    file: str = Field(description="The config file read")
+    vcs: VcsOut = Field(description="Where it was read: the branch, tag and commit")
+    found: bool = Field(description="Whether the config file is at that commit")
+    parameters: list[ParameterOut] = Field(description="As declared, in the config's order")
+    errors: list[ConfigErrorOut] = Field(
+        description="Problems in the config: a pipeline triggered there would end config_error"
+    )
+
+    @classmethod
+    def of(cls, declared: Declared) -> PipelineParametersOut:
+        return cls(
+            file=declared.file,
+            vcs=VcsOut(revision=declared.revision, branch=declared.branch, tag=declared.tag),
+            found=declared.found,
+            parameters=[
+                ParameterOut(
+                    name=spec.name,
+                    type=spec.type,
+                    default=spec.default,
+                    required=spec.default is None,
+                    values=list(spec.values),
+                    description=spec.description,
+                )
+                for spec in declared.parameters
+            ],
+            errors=[ConfigErrorOut(**e.as_dict()) for e in declared.errors],
+        )
 
 
 class WorkflowOut(BaseModel):

@@ -17,6 +17,7 @@ MACHINE_NAME_DOC = (
     "Lowercase letters, digits, '-' and '_'; made from the name when absent. "
     "Usable in URLs in place of the id."
 )
+PROJECT_MACHINE_NAME_DOC = MACHINE_NAME_DOC + " `new` is reserved (the web UI's /projects/new)."
 
 
 REPOSITORY_DOC = "A git URL (https://, ssh://, git@host:path, file://) or a local path"
@@ -101,7 +102,7 @@ class Labelled(In):
 class ProjectIn(Labelled):
     label: str | None = _label()
     name: str = Field(min_length=1, max_length=200, description=NAME_DOC)
-    machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
+    machine_name: str | None = Field(default=None, description=PROJECT_MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
     default_branch: str = Field(default="main", min_length=1, max_length=255)
@@ -111,7 +112,7 @@ class ProjectIn(Labelled):
 class ProjectPatch(Labelled):
     label: str | None = _label()
     name: str | None = Field(default=None, min_length=1, max_length=200, description=NAME_DOC)
-    machine_name: str | None = Field(default=None, description=MACHINE_NAME_DOC)
+    machine_name: str | None = Field(default=None, description=PROJECT_MACHINE_NAME_DOC)
     description: str | None = Field(default=None, max_length=10_000)
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
     default_branch: str | None = Field(default=None, min_length=1, max_length=255)
