@@ -164,6 +164,7 @@ def test_an_admin_edits_and_deletes_a_job(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete").click()
     expect(page).to_have_url(re.compile(rf"/projects/{project}$"))
+    expect(page.get_by_role("status").first).to_contain_text("Job Greet everyone deleted.")
     assert api.get(f"/v1/projects/{project}/jobs/greet").status_code == 404
 
 
