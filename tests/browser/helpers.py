@@ -8,8 +8,10 @@ form with fields named ``username`` and ``password`` (and a hidden
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page
@@ -58,3 +60,16 @@ def create_user(api: httpx.Client, username: str, password: str, *, admin: bool 
     answer = api.post("/v1/auth/login", json={"username": username, "password": password})
     assert answer.status_code == 200, answer.text
     return Account(username, password, answer.json()["token"])
+
+
+DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
+
+
+def save_for_docs(page: Page, name: str) -> None:
+    """With ISHCD_DOCS_SCREENSHOTS=1, save the page as docs/ui/<name>.png (1280 px wide),
+    the picture docs/ui.md shows; other runs leave docs/ untouched."""
+    if os.environ.get("ISHCD_DOCS_SCREENSHOTS") != "1":
+        return
+    DOCS_UI.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=DOCS_UI / f"{name.removesuffix('.png')}.png", full_page=True)

@@ -10,7 +10,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser import helpers
-from tests.browser.conftest import screenshot
+from tests.browser.helpers import save_for_docs
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new password"
@@ -31,7 +31,7 @@ def test_a_password_change_keeps_this_browser_signed_in_and_ends_the_others(
     page.get_by_label("Current password").fill(PASSWORD)
     page.locator('input[name="password"]').fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)
-    screenshot(page, "docs-account")
+    save_for_docs(page, "account")
     page.get_by_role("button", name="Change password").click()
     expect(page.locator(".notice")).to_contain_text("this browser stays signed in")
     assert page.evaluate("fetch('/v1/account').then((r) => r.status)") == 200
@@ -65,7 +65,7 @@ def test_a_site_admin_creates_disables_and_enables_a_user(
         assert refused.status_code == 401
     row.get_by_role("button", name="Enable").click()
     expect(row).to_contain_text("active")
-    screenshot(page, "docs-admin-users")
+    save_for_docs(page, "admin-users")
 
 
 def test_the_last_site_admin_cannot_lose_the_role_and_the_page_says_why(
@@ -88,7 +88,7 @@ def test_the_site_audit_log_filters_by_action(
     page.goto("/admin/users")
     page.get_by_role("link", name="Audit log").click()
     expect(page.locator("table.audit tbody tr").first).to_be_visible()
-    screenshot(page, "docs-admin-audit")
+    save_for_docs(page, "admin-audit")
     page.get_by_label("Action").fill("user.create")
     page.get_by_role("button", name="Filter").click()
     actions = page.locator("table.audit tbody td:nth-child(2)")
@@ -113,10 +113,10 @@ def test_the_integrations_tab_with_tokens_and_credentials(
     expect(page.locator(".notice")).to_contain_text("REGISTRY_TOKEN")
     expect(page.locator("table.credentials")).to_contain_text("Registry token")
     assert "not-shown-again" not in page.content()
-    screenshot(page, "docs-integrations")
+    save_for_docs(page, "integrations")
     page.get_by_role("link", name="Generate Token").click()
     page.get_by_placeholder("e.g. chatbot integration").fill("deploy bot")
-    screenshot(page, "docs-integrations-generate")
+    save_for_docs(page, "integrations-generate")
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("dialog#token-created")).to_be_visible()
-    screenshot(page, "docs-integrations-token")
+    save_for_docs(page, "integrations-token")

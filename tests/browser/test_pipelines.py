@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
@@ -10,9 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.api.test_pipeline_git import Repo
-from tests.browser.helpers import Account, create_user, login, unique
+from tests.browser.helpers import Account, create_user, login, save_for_docs, unique
 
-DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
 PASSWORD = "correct horse battery"
 WAIT_MS = 60_000  # jobs run in the server's runner: as long as a busy machine takes
 CONFIG = """\
@@ -71,15 +69,6 @@ def writer(api: httpx.Client, project: tuple[str, Repo]) -> Account:
     added = api.post(f"/v1/projects/{project[0]}/members", json=body)
     assert added.status_code == 201, added.text
     return account
-
-
-def save_for_docs(page: Page, name: str) -> None:
-    """With ISHCD_DOCS_SCREENSHOTS=1, the page as docs/ui/<name> shows it (1280 px wide)."""
-    if not os.environ.get("ISHCD_DOCS_SCREENSHOTS"):
-        return
-    DOCS_UI.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=DOCS_UI / name, full_page=True)
 
 
 def test_the_trigger_form_has_an_input_of_each_parameter_s_type(

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.browser import helpers
-from tests.browser.helpers import Account
+from tests.browser.helpers import Account, save_for_docs
 from tests.live import wait_for_run
 
 XSS = "<script>alert(1)</script>"
 PASSWORD = "correct horse battery"
-DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
-
-
-def _docs_shot(page: Page, name: str) -> None:
-    """With ISHCD_UI_SCREENSHOTS=1, save the page for docs/ui.md (1280 px wide)."""
-    if os.environ.get("ISHCD_UI_SCREENSHOTS") == "1":
-        DOCS_UI.mkdir(parents=True, exist_ok=True)
-        page.set_viewport_size({"width": 1280, "height": 800})
-        page.screenshot(path=DOCS_UI / f"{name}.png", full_page=True)
 
 
 def _project(api: httpx.Client, name: str, machine_name: str, **fields: str) -> dict[str, str]:
@@ -65,7 +54,7 @@ def test_create_a_project_from_the_projects_tab(page: Page, base_url: str, admin
     page.get_by_label("Name", exact=False).first.fill("Web Shop")
     page.get_by_label("Machine name").fill(machine_name)
     page.get_by_label("Description").fill("Sells things")
-    _docs_shot(page, "project-new")
+    save_for_docs(page, "project-new")
     page.get_by_role("button", name="Create project").click()
     expect(page).to_have_url(re.compile(rf"/projects/{machine_name}$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Web Shop")
@@ -138,7 +127,7 @@ def test_invite_by_email_and_copy_the_link(
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == url
-    _docs_shot(page, "project-members")
+    save_for_docs(page, "project-members")
     page.goto(f"/projects/{machine_name}/members")
     expect(page.get_by_role("textbox", name="Invitation link")).to_have_count(0)  # shown once
     expect(page.get_by_role("cell", name="newcomer@example.com", exact=True)).to_be_visible()
@@ -166,7 +155,7 @@ def test_generate_a_project_token_in_the_dialog_and_use_it(
     expect(shown).to_contain_text("only time you will see this token")
     token = shown.get_by_label("The new token").input_value()
     assert token.count(".") == 2  # a JWT
-    _docs_shot(page, "project-token-dialog")
+    save_for_docs(page, "project-token-dialog")
     with page.expect_navigation():
         shown.get_by_role("button", name="Done").click()
     expect(page.get_by_role("cell", name="chatbot integration", exact=True)).to_be_visible()
@@ -175,7 +164,7 @@ def test_generate_a_project_token_in_the_dialog_and_use_it(
     with httpx.Client(base_url=base_url) as client:
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get(f"/v1/projects/{machine_name}/runs", headers=headers).status_code == 200
-    _docs_shot(page, "project-settings")
+    save_for_docs(page, "project-settings")
 
 
 def test_pages_for_the_docs(page: Page, base_url: str, admin: Account, api: httpx.Client) -> None:
@@ -196,14 +185,14 @@ def test_pages_for_the_docs(page: Page, base_url: str, admin: Account, api: http
     page.goto(f"/projects/{machine_name}")
     expect(page.get_by_role("link", name="Run", exact=True)).to_have_count(3)
     expect(page.get_by_text("Never run")).to_be_visible()
-    _docs_shot(page, "project-jobs")
+    save_for_docs(page, "project-jobs")
     page.goto(f"/projects/{machine_name}/runs")
     expect(page.locator("table.runs tbody tr")).to_have_count(3)
     page.get_by_label("Status").select_option("error")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
     page.goto(f"/projects/{machine_name}/runs")
-    _docs_shot(page, "project-runs")
+    save_for_docs(page, "project-runs")
     page.goto(f"/projects/{machine_name}/audit")
     expect(page.get_by_text("run.create").first).to_be_visible()
-    _docs_shot(page, "project-audit")
+    save_for_docs(page, "project-audit")

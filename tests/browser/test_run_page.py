@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.helpers import Account, login, unique
+from tests.browser.helpers import Account, login, save_for_docs, unique
 from tests.live import wait_for_run
 
-DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
 # A 100,000,000-byte log: a million lines of 100 bytes, "needle" on every 1,000th.
 BIG_LOG = (
     'python3 -c "import sys\n'
@@ -203,14 +200,7 @@ def test_a_100_mb_log_opens_at_its_tail_jumps_to_a_line_and_is_searched(
     page.get_by_role("button", name="↑ Previous").click()
     expect(count).to_have_text("1,000 of 1,000 matches (line 1,000,000)")
     expect(page.locator(".log-current-match[data-line='1000000']")).to_contain_text("needle")
-    _save_for_docs(page, "run.png")
-
-
-def _save_for_docs(page: Page, name: str) -> None:
-    """The page as docs/ui shows it (1280 px wide), refreshed by this test."""
-    shot = screenshot(page, f"docs-{Path(name).stem}")
-    DOCS_UI.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, DOCS_UI / name)
+    save_for_docs(page, "run.png")
 
 
 SECTIONS_CONFIG = """\
@@ -258,7 +248,7 @@ def test_a_pipeline_jobs_steps_are_collapsible_sections(
     expect(_row(page, "compiling")).to_be_visible()
     prepare.click()
     expect(_row(page, "preparing 3")).to_be_visible()
-    _save_for_docs(page, "run-sections.png")
+    save_for_docs(page, "run-sections.png")
 
 
 def _wait_workflow(api: httpx.Client, pipeline_id: str) -> dict[str, Any]:

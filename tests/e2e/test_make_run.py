@@ -44,6 +44,10 @@ def test_make_run_serves_the_api_with_its_data_in_the_data_dir(tmp_path: Path) -
         else:
             raise AssertionError("make run did not come up")
         assert health.json()["status"] == "ok"
+        # The web UI: the root shows the login page.
+        root = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True, timeout=10)
+        assert str(root.url) == f"http://127.0.0.1:{port}/login"
+        assert 'name="password"' in root.text
         assert (data / "ishcd.db").exists()
         assert (data / "secret.key").exists()
     finally:
@@ -53,3 +57,4 @@ def test_make_run_serves_the_api_with_its_data_in_the_data_dir(tmp_path: Path) -
     assert f"--port {port} --data-dir {data}" in output
     # ishcd is not on the PATH after make run: the hint names it where it is
     assert f"  .venv/bin/ishcd login http://127.0.0.1:{port}    (as admin," in output
+    assert f"  http://127.0.0.1:{port}/    (the web UI: sign in as admin," in output

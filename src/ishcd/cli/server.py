@@ -48,6 +48,7 @@ def announce_first_start(settings: Settings, first: FirstStart) -> None:
         f"  password:  {first.password}\n"
         f"  API token: {first.token}\n"
         "Try it:\n"
+        f"  {url}/    (the web UI: sign in as {first.username}, with the password above)\n"
         f"  curl -H 'Authorization: Bearer {first.token}' {url}/v1/account\n"
         f"  {ishcd_command()} login {url}    (as {first.username}, with the password above)\n"
         f"API docs: {url}/v1/documentation\n",
