@@ -1,12 +1,11 @@
 """The job pages in Chromium: a job made from its form, started from its Run form.
 
 With ISHCD_DOCS_SCREENSHOTS=1 the tests also save the pages' pictures for the
-docs (docs/ui/job*.png, 1280 px wide).
+docs (docs/ui/job*.png: helpers.save_for_docs).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,15 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import Account, create_user, login, unique
+from tests.browser.helpers import Account, create_user, login, save_for_docs, unique
 from tests.live import wait_for_run
 
-DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
 SCRIPT = 'echo "$GREETING $WHO"\ntest -n "$PASS"  # from its stored default\n'
 VARIABLES = [
     {"name": "WHO", "required": True, "description": "Whom to greet"},
     {"name": "GREETING", "default": "hello", "description": "What to say"},
     {"name": "PASS", "secret": True, "default": "hunter2", "description": "The password"},
 ]
-
-
-def _docs_picture(page: Page, name: str) -> None:
-    if os.environ.get("ISHCD_DOCS_SCREENSHOTS") == "1":
-        DOCS_UI.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS_UI / f"{name}.png", full_page=True)
 
 
 def _project(api: httpx.Client) -> str:
@@ -75,7 +67,7 @@ def test_a_job_made_from_its_form_runs_from_its_run_form(
     page.get_by_role("button", name="Add more rows").click()  # the script adds one in place
     expect(page.locator('input[name="var-2-name"]')).to_be_visible()
     expect(page.locator('input[name="var_rows"]')).to_have_value("3")
-    _docs_picture(page, "job-form")
+    save_for_docs(page, "job-form")
     page.get_by_role("button", name="Create job").click()
 
     expect(page).to_have_url(re.compile(rf"/projects/{project}/jobs/back-up-prod$"))
@@ -114,7 +106,7 @@ def test_a_link_prefills_the_run_form(
     expect(page.locator('input[name="env.PASS"]')).to_have_attribute("type", "password")
     expect(page.locator(".notice.ignored").first).to_contain_text("EXTRA")
     expect(page.get_by_text("Leave empty to use the stored default.")).to_be_visible()
-    _docs_picture(page, "job-run")
+    save_for_docs(page, "job-run")
     page.get_by_role("button", name="Start run").click()
     expect(page).to_have_url(re.compile(rf"/projects/{project}/runs/[0-9a-f-]{{36}}$"))
     run = wait_for_run(api, page.url.rsplit("/", 1)[1])
@@ -123,7 +115,7 @@ def test_a_link_prefills_the_run_form(
     assert "hello from a wiki" in run["log"]
     page.goto(f"/projects/{project}/jobs/greet")
     expect(page.locator("table.runs")).to_contain_text("complete")
-    _docs_picture(page, "job")
+    save_for_docs(page, "job")
 
 
 def test_a_required_field_left_empty_shows_the_error(
