@@ -55,6 +55,9 @@ PAGES: tuple[str, ...] = (
     "/projects/big/settings",
     "/projects/big/audit",
     "/projects/big/audit?page=100",
+    "/projects/big/jobs/job-01",
+    "/projects/big/jobs/job-01/run?TARGET=web1",
+    "/projects/big/jobs/job-01/edit",
 )
 REQUESTS = 100
 WARMUP = 5

@@ -14,6 +14,8 @@ from ishcd.web.pages import (
     auth,
     dashboard,
     integrations,
+    job_run,
+    jobs,
     members,
     pipeline_actions,
     pipeline_trigger,
@@ -47,6 +49,8 @@ ROUTERS = [
     project_settings.router,
     project_tokens.router,
     project_audit.router,
+    jobs.router,
+    job_run.router,
 ]
 
 
