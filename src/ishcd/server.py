@@ -113,9 +113,7 @@ class Server:
             self.logs,
             self.settings.runs_dir,
             self.settings.log_retention_days,
-            session_limits=sessions.Limits(
-                self.settings.session_idle_seconds, self.settings.session_max_seconds
-            ),
+            session_limits=sessions.Limits.of(self.settings),
         )
         self.sweeper.start()
         if with_runner and self.settings.runner_slots > 0:

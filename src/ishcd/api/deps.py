@@ -69,11 +69,6 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def session_limits(server: Server) -> sessions.Limits:
-    settings = server.settings
-    return sessions.Limits(settings.session_idle_seconds, settings.session_max_seconds)
-
-
 async def find_session(request: Request) -> sessions.WebSession | None:
     """The request's live web session (its cookie), if it has one; touched when stale."""
     secret = request.cookies.get(SESSION_COOKIE)
@@ -82,7 +77,7 @@ async def find_session(request: Request) -> sessions.WebSession | None:
     server: Server = request.app.state.server
     async with server.database.read() as conn:
         found = await sessions.find_session(
-            conn, secret, session_limits(server), client_ip(request)
+            conn, secret, sessions.Limits.of(server.settings), client_ip(request)
         )
     if found is not None and found.stale:
         await sessions.touch_session(server.database, found)

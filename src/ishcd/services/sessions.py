@@ -24,6 +24,7 @@ from ishcd.db.database import Connection, Database
 from ishcd.db.sessions import SessionRecord
 from ishcd.db.users import UserRecord
 from ishcd.services.principal import Caller
+from ishcd.settings import Settings
 
 # last_seen is written at most this often per session, not on every request.
 TOUCH_EVERY = 60.0
@@ -34,6 +35,10 @@ SECRET_MAX = 128
 class Limits:
     idle: float
     max_age: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.session_idle_seconds, settings.session_max_seconds)
 
 
 @dataclass(frozen=True, slots=True)

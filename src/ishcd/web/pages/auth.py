@@ -30,19 +30,30 @@ def safe_next(target: str | None) -> str:
     return target[:2000]
 
 
-def _login_page(request: Request, next_url: str, status: int = 200, **extra: object) -> Response:
+def _signed_out_form(
+    request: Request, template: str, status: int = 200, **context: object
+) -> Response:
+    """A form used before any session exists (login, invitation), with its CSRF token
+    in the form and in a cookie (``cookies.LOGIN_CSRF_COOKIE``: double submit)."""
     token = secrets.token_urlsafe(24)
     response = render(
-        request,
-        "login.html",
-        None,
-        status_code=status,
-        login_csrf=token,
-        next_url=next_url,
-        **extra,
+        request, template, maybe_session(request), status_code=status, login_csrf=token, **context
     )
     cookies.set_login_csrf(response, server_of(request), token)
     return response
+
+
+def _check_signed_out_form(request: Request, form: dict[str, str]) -> None:
+    """403 unless the form's token is the one its cookie holds."""
+    sent, expected = form.get("csrf_token", ""), request.cookies.get(cookies.LOGIN_CSRF_COOKIE)
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise exceptions.Forbidden(
+            "the form is out of date or was sent from another site: reload it and try again"
+        )
+
+
+def _login_page(request: Request, next_url: str, status: int = 200, **extra: object) -> Response:
+    return _signed_out_form(request, "login.html", status, next_url=next_url, **extra)
 
 
 @router.get("/login")
@@ -57,11 +68,7 @@ async def login_form(request: Request) -> Response:
 async def log_in(request: Request) -> Response:
     form = await read_form(request)
     next_url = safe_next(form.get("next"))
-    sent, expected = form.get("csrf_token", ""), request.cookies.get(cookies.LOGIN_CSRF_COOKIE)
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise exceptions.Forbidden(
-            "the login form is out of date or was sent from another site: reload it and try again"
-        )
+    _check_signed_out_form(request, form)
     username, password = form.get("username", "")[:64], form.get("password", "")[:1024]
     server = server_of(request)
     try:
@@ -116,30 +123,23 @@ def _invitation_page(
     status: int = 200,
     **extra: object,
 ) -> Response:
-    login_csrf = secrets.token_urlsafe(24)
-    response = render(
+    return _signed_out_form(
         request,
         "invitation.html",
-        maybe_session(request),
-        status_code=status,
+        status,
         token=token,
         project=pending.project,
         role=pending.member.role,
         email=pending.member.invited_email,
-        login_csrf=login_csrf,
         **extra,
     )
-    cookies.set_login_csrf(response, server_of(request), login_csrf)
-    return response
 
 
 @router.post("/invitations/{token}")
 async def accept_invitation(request: Request, token: str) -> Response:
     form = await read_form(request)
     server = server_of(request)
-    sent, expected = form.get("csrf_token", ""), request.cookies.get(cookies.LOGIN_CSRF_COOKIE)
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise exceptions.Forbidden("the form is out of date: reload it and try again")
+    _check_signed_out_form(request, form)
     async with server.database.read() as conn:
         pending = await members.find_invitation(conn, token)
     username = form.get("username", "").strip()
