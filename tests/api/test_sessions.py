@@ -294,3 +294,17 @@ async def test_the_sweep_deletes_the_rows_of_ended_sessions_only(api: Api) -> No
             rows = await conn.fetch_all(_all_sessions())
         assert len(rows) == 1
         assert (await fresh.get("/v1/account")).json()["username"] == "bob"
+
+
+async def test_every_unsafe_authenticated_operation_documents_its_403(api: Api) -> None:
+    """A login session's unsafe request without its CSRF token gets 403 anywhere."""
+    spec = (await api.http.get("/v1/swagger.json")).json()
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch", "delete")
+        and operation.get("security") != []
+        and "403" not in operation["responses"]
+    ]
+    assert missing == []

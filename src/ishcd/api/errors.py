@@ -35,7 +35,8 @@ MESSAGE_CHARS = 2000
 DESCRIPTIONS = {
     400: "Malformed request (e.g. a body that is not JSON)",
     401: "No credentials, or bad ones",
-    403: "Visible, but your role does not allow this",
+    403: "Visible, but your role does not allow this; or, with a login session instead of "
+    "`Authorization`, an unsafe request without the session's `X-CSRF-Token`",
     404: "Not found, or not visible to you",
     409: "Conflicts with the current state (e.g. a machine name that is taken)",
     410: "Removed for good (e.g. a run's log deleted after its retention); the run stays",

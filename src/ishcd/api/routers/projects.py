@@ -27,7 +27,7 @@ async def list_projects(request: Request, response: Response, page: PageDep) -> 
     "/projects",
     status_code=201,
     response_model=ProjectOut,
-    responses=responses(400, 401, 409, 422),
+    responses=responses(400, 401, 403, 409, 422),
 )
 async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
     """Create a project; you become its admin.
