@@ -206,6 +206,12 @@ jobs = sa.Table(
     sa.Column("variables", sa.Text, nullable=False),  # JSON list of variable declarations
     sa.Column("timeout", sa.Integer, nullable=True),
     *_stamps(),
+    # A run goes only to a runner with all of these (sorted, comma-joined).
+    sa.Column("labels", sa.String(1000), nullable=False, server_default=""),
+    # A run that ends error is queued again up to ``retry`` times (only when its
+    # runner was lost, with ``retry_only_lost``); copied onto each run.
+    sa.Column("retry", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retry_only_lost", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("project_id", "machine_name"),
 )
 
@@ -349,6 +355,13 @@ runs = sa.Table(
     sa.Column("log_removed", sa.Float, nullable=True),
     # The name of the API token the run was started with (None: a login, or a pipeline).
     sa.Column("created_by_token", sa.String(200), nullable=True),
+    # Bumped by every claim: the lease's fencing token. A runner names it in every
+    # call; anything from an attempt that is no longer current is refused.
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
+    # How many times the run may go back to the queue after ending error (a stored
+    # job's retry, copied when the run is created), and whether only when lost.
+    sa.Column("retry", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retry_only_lost", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "status", "seq"),
     sa.Index(None, "project_id", "seq"),
     sa.Index(None, "job_id", "seq"),
@@ -370,4 +383,33 @@ runs = sa.Table(
         sqlite_where=sa.text("status = 'running' AND concurrency_group IS NOT NULL"),
         postgresql_where=sa.text("status = 'running' AND concurrency_group IS NOT NULL"),
     ),
+)
+
+runner_registration_tokens = sa.Table(
+    "runner_registration_tokens",
+    metadata,
+    _id(),
+    sa.Column("description", sa.String(200), nullable=False),
+    # sha256 of the token; the token itself is shown once and never stored.
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=True),
+    sa.Column("last_used", sa.Float, nullable=True),
+)
+
+runners = sa.Table(
+    "runners",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("labels", sa.String(1000), nullable=False, server_default=""),  # sorted, comma-joined
+    sa.Column("version", sa.String(64), nullable=True),
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("concurrency", sa.Integer, nullable=False, server_default="1"),
+    # sha256 of the agent's credential (given once, at registration).
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("last_contact", sa.Float, nullable=True),
+    sa.Column("registration_token_id", sa.String(36), nullable=True),
 )
