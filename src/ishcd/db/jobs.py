@@ -23,6 +23,9 @@ class JobRecord(NamedTuple):
     timeout: int | None
     created: float
     changed: float
+    labels: str = ""
+    retry: int = 0
+    retry_only_lost: bool = False
 
 
 _SELECT = sa.select(jobs)

@@ -63,6 +63,9 @@ class RunRecord(NamedTuple):
     checkout_json: str | None
     log_removed: float | None  # when the retention sweep deleted its log
     created_by_token: str | None  # the API token's name, when one started the run
+    attempt: int
+    retry: int
+    retry_only_lost: bool
     project_machine_name: str
     job_machine_name: str | None  # the stored job's
     job_name: str | None
