@@ -2,13 +2,16 @@
 
 ``Server.start`` migrates the database, creates the first admin on an empty
 one, recovers after a crash and starts the embedded runner; ``Server.stop``
-drains the runner and closes everything. The API and the admin commands both
+drains the runner and closes everything. On PostgreSQL, several servers may
+share the database: wake-ups travel between them (``engine.notify``) and
+once-only duties run on the one that leads (``engine.leader``). The API and the admin commands both
 use it, so they see the same database and keys.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import socket
@@ -21,6 +24,7 @@ from ishcd import exceptions
 from ishcd import keys as keys_mod
 from ishcd.db import database, migrate, sqlite
 from ishcd.disk import DiskGuard
+from ishcd.engine import leader, notify
 from ishcd.engine.local import LocalProtocol
 from ishcd.engine.recovery import Reaper, recover_own_runs
 from ishcd.engine.retention import RetentionSweep
@@ -75,6 +79,8 @@ class Server:
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None
         self.sweeper: RetentionSweep | None = None
+        self.bridge: notify.Bridge | None = None
+        self.leadership: leader.Leadership | None = None
         self.first_start: FirstStart | None = None
         self._lock: IO[str] | None = None
 
@@ -106,16 +112,7 @@ class Server:
         await self._first_start()
         name = embedded_runner_name(self.settings)
         await recover_own_runs(self.db, self.logs, self.runtime, f"{name}:")
-        self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
-        self.reaper.start()
-        self.sweeper = RetentionSweep(
-            self.db,
-            self.logs,
-            self.settings.runs_dir,
-            self.settings.log_retention_days,
-            session_limits=sessions.Limits.of(self.settings),
-        )
-        self.sweeper.start()
+        await self._start_duties(url)
         if with_runner and self.settings.runner_slots > 0:
             config = RunnerConfig(
                 work_dir=self.settings.runs_dir,
@@ -135,10 +132,29 @@ class Server:
                 f"{name}:{boot}",
                 self.settings.runner_slots,
                 config,
+                claim_wait=self.settings.runner_claim_poll,
                 # Retries after an outage come well inside the window the reaper gives.
                 retry_max_delay=min(resilient.MAX_DELAY, self.settings.runner_lost_after / 4),
             )
             await self.pool.start()
+
+    async def _start_duties(self, url: str) -> None:
+        """Wake-ups from other servers, and the duties of the one that leads."""
+        assert self.db is not None
+        shared = self.db.dialect == "postgresql"
+        if shared:
+            recheck = functools.partial(notify.canceled_among, self.db)
+            self.bridge = notify.Bridge(url, self.signals, recheck)
+            self.bridge.start()
+        self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
+        retention = (self.db, self.logs, self.settings.runs_dir, self.settings.log_retention_days)
+        self.sweeper = RetentionSweep(*retention, session_limits=sessions.Limits.of(self.settings))
+        # A server that does not lead still clears its own kept workspaces.
+        own_workspaces = RetentionSweep(*retention, shared=False)
+        self.leadership = leader.Leadership(
+            url if shared else None, [self.reaper, self.sweeper], [own_workspaces]
+        )
+        await self.leadership.start()
 
     async def _first_start(self) -> None:
         async with self.database.read() as conn:
@@ -160,10 +176,10 @@ class Server:
     async def stop(self) -> None:
         if self.pool is not None:
             await self.pool.stop(self.settings.shutdown_grace)
-        if self.reaper is not None:
-            await self.reaper.stop()
-        if self.sweeper is not None:
-            await self.sweeper.stop()
+        if self.leadership is not None:
+            await self.leadership.stop()
+        if self.bridge is not None:
+            await self.bridge.stop()
         self.logs.close_all()
         if self.db is not None:
             await self.db.close()

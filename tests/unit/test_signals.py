@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ishcd.signals import Latches, Topic, Wakeup, wait
+from ishcd.signals import CANCEL, CLOSE, RUN, WORK, Latches, Signals, Topic, Wakeup, wait
 
 
 async def test_a_bump_after_listen_is_never_lost() -> None:
@@ -39,3 +39,34 @@ async def test_latches_stay_set_and_only_for_registered_keys() -> None:
     latches.discard("run")
     assert not latches.register("run").is_set()
     assert not latches.register("unknown").is_set()
+
+
+async def test_every_bump_goes_to_the_relay_and_deliveries_stay_here() -> None:
+    sent: list[tuple[str, str]] = []
+    here = Signals()
+    here.relay.send = lambda kind, key: sent.append((kind, key))
+    here.work.bump()
+    here.run.bump("r1")
+    here.run.close("r1")
+    here.cancel.set("r2")  # not registered here: it may be running on another server
+    assert sent == [(WORK, ""), (RUN, "r1"), (CLOSE, "r1"), (CANCEL, "r2")]
+
+    sent.clear()
+    work, news, latch = here.work.listen(), here.run.listen("r3"), here.cancel.register("r4")
+    for kind, key in [(WORK, ""), (RUN, "r3"), (CANCEL, "r4"), (CANCEL, "elsewhere")]:
+        here.deliver(kind, key)
+    assert [event.is_set() for event in (work, news, latch)] == [True] * 3
+    assert sent == []  # a delivered bump is never relayed again
+    assert here.cancel.waiting() == []
+
+
+async def test_bump_everything_wakes_each_listened_run_but_sets_no_latch() -> None:
+    here = Signals()
+    work, a, b = here.work.listen(), here.run.listen("a"), here.run.listen("b")
+    latch = here.cancel.register("c")
+    here.bump_everything()
+    assert [event.is_set() for event in (work, a, b)] == [True] * 3
+    assert not latch.is_set()
+    assert here.cancel.waiting() == ["c"]
+    here.deliver(CLOSE, "a")
+    assert here.run.listened() == ["b"]

@@ -4,7 +4,8 @@ rows of web sessions that have ended).
 Every ``every`` seconds, each server deletes the logs of finished runs past
 their retention (``services.retention``) and then records it on the run. Files
 go first, so a crash in between leaves a run that the next sweep finishes;
-every replica may sweep: deleting twice and marking twice change nothing.
+one server sweeps (``engine.leader``), though sweeping twice would change nothing;
+the others sweep only their own kept workspaces (``shared=False``).
 Workspaces kept (``ISHCD_KEEP_WORKSPACES``) go with their run's log.
 """
 
@@ -48,6 +49,7 @@ class RetentionSweep:
         server_days: int,
         every: float = SWEEP_EVERY,
         session_limits: sessions.Limits | None = None,
+        shared: bool = True,
     ):
         self.db = db
         self.logs = logs
@@ -55,13 +57,15 @@ class RetentionSweep:
         self.server_days = server_days
         self.every = every
         self.session_limits = session_limits
+        # False: only this server's own kept workspaces (a replica that does not lead).
+        self.shared = shared
         self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self, now: float | None = None) -> list[str]:
         """Delete what is past its retention; the runs whose logs were deleted."""
         now = time.time() if now is None else now
         removed: list[str] = []
-        while True:
+        while self.shared:
             async with self.db.read() as conn:
                 expired = await retention.expired_logs(conn, now, self.server_days, BATCH)
             if not expired:
@@ -72,7 +76,7 @@ class RetentionSweep:
             if len(expired) < BATCH:
                 break
         workspaces = await self._sweep_workspaces()
-        if self.session_limits is not None:
+        if self.shared and self.session_limits is not None:
             # Ended sessions are refused anyway; this only keeps the table small.
             async with self.db.transaction() as conn:
                 await sessions.sweep_sessions(conn, self.session_limits, now)
