@@ -5,18 +5,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ishcd.services import registration_tokens, runners
-from ishcd.services.principal import Caller
+from ishcd.services import runners
 from tests.api.conftest import Api
-
-ADMIN = Caller(user_id="", username="admin", is_admin=True)
 
 
 async def registration_token(api: Api, description: str = "ci fleet") -> tuple[str, str]:
-    """A registration token made through the service: (id, token)."""
-    async with api.server.database.transaction() as conn:
-        new = await registration_tokens.create_registration_token(conn, ADMIN, description)
-    return new.record.id, new.token
+    """A registration token made by the site admin: (id, token)."""
+    response = await api.post("/v1/runners/registration-tokens", json={"description": description})
+    assert response.status_code == 201, response.text
+    made = response.json()
+    return made["id"], made["token"]
+
+
+async def register(api: Api, token: str, **fields: Any) -> dict[str, Any]:
+    """A runner registered with ``token``: its id, name, labels and credential."""
+    response = await api.http.post("/v1/runner/register", json=runner_body(token, **fields))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
 
 
 def runner_body(token: str, **fields: Any) -> dict[str, Any]:
@@ -84,8 +89,7 @@ async def test_a_bad_or_revoked_registration_token_is_401(api: Api) -> None:
     credential = (await api.http.post("/v1/runner/register", json=runner_body(token))).json()[
         "credential"
     ]
-    async with api.server.database.transaction() as conn:
-        await registration_tokens.revoke_registration_token(conn, ADMIN, token_id)
+    assert (await api.delete(f"/v1/runners/registration-tokens/{token_id}")).status_code == 204
     assert (await api.http.post("/v1/runner/register", json=runner_body(token))).status_code == 401
     async with api.server.database.transaction() as conn:  # its runners keep working
         assert await runners.authenticate(conn, credential, time.time()) is not None

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ishcd.db.database import Connection, Row
 from ishcd.db.query import Query, check_columns, insert
 from ishcd.db.tables import runner_registration_tokens as tokens
-from ishcd.db.tables import runners
+from ishcd.db.tables import runners, runs, users
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,10 @@ class RunnerRecord:
     paused: bool
     created: float
     last_contact: float | None
+
+
+# The prefix of ``runs.runner_id`` for runs of a registered runner: ``runner:{id}:{slot}``.
+RUN_PREFIX = "runner:"
 
 
 class RegistrationTokenRecord(NamedTuple):
@@ -101,6 +105,17 @@ _SET_PAUSED = Query(
     .values(paused=sa.bindparam("paused"))
 )
 _DELETE_RUNNER = Query(sa.delete(runners).where(runners.c.id == sa.bindparam("id")))
+# Running runs by runner id, of registered runners only (``status`` is indexed).
+_RUNNING = Query(
+    sa.select(runs.c.runner_id, sa.func.count())
+    .where(runs.c.status == "running", runs.c.runner_id.like(RUN_PREFIX + "%"))
+    .group_by(runs.c.runner_id)
+)
+_RUNNING_OF = Query(
+    sa.select(sa.func.count()).where(
+        runs.c.status == "running", runs.c.runner_id.like(sa.bindparam("prefix"))
+    )
+)
 
 
 async def insert_runner(
@@ -141,6 +156,25 @@ async def list_runners(conn: Connection, limit: int, offset: int) -> list[Runner
     return [_runner(row) for row in rows]
 
 
+def run_prefix(runner_id: str) -> str:
+    """What the ``runs.runner_id`` of each run of this runner starts with."""
+    return f"{RUN_PREFIX}{runner_id}:"
+
+
+async def running_counts(conn: Connection) -> dict[str, int]:
+    """How many runs each registered runner is running, by runner id (none: absent)."""
+    counts: dict[str, int] = {}
+    for claimant, count in await conn.fetch_all(_RUNNING):
+        runner_id = claimant[len(RUN_PREFIX) :].partition(":")[0]
+        counts[runner_id] = counts.get(runner_id, 0) + int(count)
+    return counts
+
+
+async def running_count(conn: Connection, runner_id: str) -> int:
+    """How many runs one runner is running (its id is a UUID: no LIKE wildcards in it)."""
+    return int(await conn.fetch_value(_RUNNING_OF, prefix=run_prefix(runner_id) + "%"))
+
+
 async def touch_runner(conn: Connection, runner_id: str, now: float, before: float) -> bool:
     """Set ``last_contact`` to ``now`` unless it is already at or after ``before``."""
     return await conn.execute(_TOUCH_RUNNER, id=runner_id, now=now, before=before) > 0
@@ -165,6 +199,18 @@ _TOKEN_USED = Query(
     sa.update(tokens).where(tokens.c.id == sa.bindparam("id")).values(last_used=sa.bindparam("now"))
 )
 _DELETE_TOKEN = Query(sa.delete(tokens).where(tokens.c.id == sa.bindparam("id")))
+_LIST_TOKENS = Query(
+    sa.select(*tokens.c, users.c.username.label("created_by_username"))
+    .select_from(tokens.outerjoin(users, users.c.id == tokens.c.created_by))
+    .order_by(tokens.c.created.desc(), tokens.c.id)
+    .limit(sa.bindparam("limit"))
+    .offset(sa.bindparam("offset"))
+)
+
+
+class ListedRegistrationToken(NamedTuple):
+    token: RegistrationTokenRecord
+    created_by_username: str | None  # None: made by a local command, or its maker is gone
 
 
 async def insert_registration_token(conn: Connection, record: RegistrationTokenRecord) -> None:
@@ -189,3 +235,13 @@ async def registration_token_used(conn: Connection, token_id: str, now: float) -
 
 async def delete_registration_token(conn: Connection, token_id: str) -> bool:
     return await conn.execute(_DELETE_TOKEN, id=token_id) > 0
+
+
+async def list_registration_tokens(
+    conn: Connection, limit: int, offset: int
+) -> list[ListedRegistrationToken]:
+    """Newest first, with their makers' user names."""
+    rows = await conn.fetch_all(_LIST_TOKENS, limit=limit, offset=offset)
+    return [
+        ListedRegistrationToken(RegistrationTokenRecord._make(row[:-1]), row[-1]) for row in rows
+    ]

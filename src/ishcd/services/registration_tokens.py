@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ishcd import exceptions
 from ishcd.db import runners as runners_db
 from ishcd.db.database import Connection
-from ishcd.db.runners import RegistrationTokenRecord
+from ishcd.db.runners import ListedRegistrationToken, RegistrationTokenRecord
 from ishcd.services import access, audit, ids, runners
 from ishcd.services.principal import Caller
 
@@ -59,3 +59,11 @@ async def revoke_registration_token(conn: Connection, caller: Caller, token_id: 
     if token is None or not await runners_db.delete_registration_token(conn, token_id):
         raise exceptions.NotFound(f"registration token {token_id!r} not found")
     await audit.record(conn, caller, "runner_registration_token.revoke", target=_target(token))
+
+
+async def list_registration_tokens(
+    conn: Connection, caller: Caller, limit: int, offset: int
+) -> list[ListedRegistrationToken]:
+    """Registration tokens, newest first (site admins); never the tokens themselves."""
+    access.require_site_admin(caller)
+    return await runners_db.list_registration_tokens(conn, limit, offset)

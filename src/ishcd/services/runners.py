@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal
 
 from ishcd import exceptions
 from ishcd.db import runners as runners_db
@@ -19,16 +22,22 @@ from ishcd.db.runners import RunnerRecord
 from ishcd.db.runs import MAX_RUNNER_LABELS
 from ishcd.exceptions import FieldError
 from ishcd.pipelines.build import LABEL
-from ishcd.services import ids
+from ishcd.services import access, audit, ids
+from ishcd.services.principal import Caller
 
 __all__ = [
     "CREDENTIAL_PREFIX",
     "REGISTRATION_PREFIX",
     "RunnerRecord",
+    "RunnerStatus",
     "authenticate",
+    "delete_runner",
     "find",
+    "get_runner",
     "hash_secret",
+    "list_runners",
     "register",
+    "set_paused",
     "touch",
 ]
 
@@ -122,6 +131,8 @@ async def register(
         conn, record, secret_hash=hash_secret(credential), registration_token_id=token.id
     )
     await runners_db.registration_token_used(conn, token.id, now)
+    details = {"registration_token": token.id, "labels": sorted(unique), "host": host}
+    await audit.record(conn, None, "runner.register", target=_target(record), details=details)
     return record, credential
 
 
@@ -148,3 +159,81 @@ async def authenticate(conn: Connection, credential: str, now: float) -> RunnerR
     """
     runner = await find(conn, credential)
     return None if runner is None else await touch(conn, runner, now)
+
+
+# Administration (site admins).
+
+State = Literal["online", "offline", "paused"]
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    runner: RunnerRecord
+    running: int  # runs it is running now
+    state: State
+
+
+def _target(runner: RunnerRecord) -> tuple[str, str, str]:
+    return ("runner", runner.id, runner.name)
+
+
+def state_of(runner: RunnerRecord, now: float, lost_after: float) -> State:
+    """Paused, else online when heard from within ``lost_after`` seconds, else offline."""
+    if runner.paused:
+        return "paused"
+    if runner.last_contact is not None and now - runner.last_contact <= lost_after:
+        return "online"
+    return "offline"
+
+
+async def list_runners(
+    conn: Connection, caller: Caller, limit: int, offset: int, *, lost_after: float
+) -> list[RunnerStatus]:
+    """Registered runners by name, with their running runs and state (site admins)."""
+    access.require_site_admin(caller)
+    found = await runners_db.list_runners(conn, limit, offset)
+    counts = await runners_db.running_counts(conn) if found else {}
+    now = time.time()
+    return [
+        RunnerStatus(runner, counts.get(runner.id, 0), state_of(runner, now, lost_after))
+        for runner in found
+    ]
+
+
+async def _runner(conn: Connection, caller: Caller, runner_id: str) -> RunnerRecord:
+    access.require_site_admin(caller)
+    runner = None
+    if ids.looks_like_uuid(runner_id):
+        runner = await runners_db.get_runner(conn, runner_id)
+    if runner is None:
+        raise exceptions.NotFound(f"runner {runner_id!r} not found")
+    return runner
+
+
+async def get_runner(
+    conn: Connection, caller: Caller, runner_id: str, *, lost_after: float
+) -> RunnerStatus:
+    """One registered runner, with its running runs and state (site admins)."""
+    runner = await _runner(conn, caller, runner_id)
+    running = await runners_db.running_count(conn, runner.id)
+    return RunnerStatus(runner, running, state_of(runner, time.time(), lost_after))
+
+
+async def set_paused(
+    conn: Connection, caller: Caller, runner_id: str, paused: bool, *, lost_after: float
+) -> RunnerStatus:
+    """Pause a runner (it gets no new work; its running runs go on) or resume it."""
+    runner = await _runner(conn, caller, runner_id)
+    if runner.paused != paused:
+        await runners_db.set_paused(conn, runner.id, paused)
+        action = "runner.pause" if paused else "runner.resume"
+        await audit.record(conn, caller, action, target=_target(runner))
+    return await get_runner(conn, caller, runner.id, lost_after=lost_after)
+
+
+async def delete_runner(conn: Connection, caller: Caller, runner_id: str) -> None:
+    """Delete a runner (site admins): its credential stops working at once."""
+    runner = await _runner(conn, caller, runner_id)
+    if not await runners_db.delete_runner(conn, runner.id):
+        raise exceptions.NotFound(f"runner {runner_id!r} not found")
+    await audit.record(conn, caller, "runner.delete", target=_target(runner))
