@@ -27,8 +27,8 @@ async def _terminate(url: str, application: str) -> int:
     try:
         killed: int = await conn.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = $1",
-            application,
+            " WHERE datname = current_database() AND application_name LIKE $1",
+            application + " %",
         )
         return killed
     finally:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +35,11 @@ _NOTIFY = "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload"
 _ERRORS = (asyncpg.InterfaceError, *postgres.CONNECTION_ERRORS)
 
 
+def application_name(role: str) -> str:
+    """``role``, this host and process: what ``pg_stat_activity`` shows (e.g. who leads)."""
+    return f"{role} {socket.gethostname()[:40]} {os.getpid()}"
+
+
 class Session:
     def __init__(self, raw: Any):
         self.raw = raw
@@ -41,13 +48,13 @@ class Session:
         raw.add_termination_listener(lambda _conn: self.closed.set())
 
     @classmethod
-    async def open(cls, url: str, name: str) -> Session:
-        """Connect; ``name`` shows as the application in ``pg_stat_activity``."""
+    async def open(cls, url: str, role: str) -> Session:
+        """Connect; ``application_name(role)`` names it in ``pg_stat_activity``."""
         try:
             raw = await asyncpg.connect(
                 postgres.dsn_from_url(url),
                 timeout=postgres.CONNECT_TIMEOUT,
-                server_settings={"application_name": name},
+                server_settings={"application_name": application_name(role)},
             )
         except _ERRORS as exc:
             raise exceptions.Unavailable(retry_after=RETRY_AFTER) from exc

@@ -19,6 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
+from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.logstore import LogStore
 from ishcd.services import retention, sessions
@@ -106,6 +107,8 @@ class RetentionSweep:
         while True:
             try:
                 await self.sweep_once()
+            except exceptions.Unavailable:
+                log.warning("the retention sweep: the database is unavailable; trying again later")
             except Exception:
                 log.exception("the retention sweep failed; trying again later")
             await asyncio.sleep(self.every)
