@@ -172,6 +172,18 @@ class Cluster:
         running = sum(server.process is not None for server in self.servers)
         wait_until(lambda: self.sessions("ishcd-signals") >= running, "every replica listens")
 
+    def tracebacks(self) -> str:
+        """The tracebacks in every replica's output so far (for an assertion's message)."""
+        found = []
+        for index, server in enumerate(self.servers):
+            text = "".join(server.output)
+            at = text.find("Traceback")
+            while at >= 0:
+                end = text.find("\n20", at)  # the next log line starts with the year
+                found.append(f"replica {index}: {text[at : end if end > 0 else None]}")
+                at = text.find("Traceback", at + 1)
+        return "\n".join(found)
+
     def close(self) -> None:
         for server in self.servers:
             server.stop()

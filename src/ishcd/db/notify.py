@@ -32,7 +32,7 @@ MAX_PAYLOAD = 7999
 LEADER_LOCK = -0x01C1_575D_E1B5_EA76
 # Sending is one statement, however many bumps it carries.
 _NOTIFY = "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload"
-_ERRORS = (asyncpg.InterfaceError, *postgres.CONNECTION_ERRORS)
+_ERRORS = (asyncpg.InterfaceError, *postgres.BROKEN, *postgres.CONNECTION_ERRORS)
 
 
 def application_name(role: str) -> str:
