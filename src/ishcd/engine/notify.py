@@ -163,7 +163,9 @@ class Bridge:
                     self._queued.clear()
                     queued = asyncio.create_task(self._queued.wait())
                     done, _ = await asyncio.wait(
-                        {queued, closed}, timeout=self.ping_every, return_when="FIRST_COMPLETED"
+                        {queued, closed},
+                        timeout=self.ping_every,
+                        return_when=asyncio.FIRST_COMPLETED,
                     )
                     queued.cancel()
                     if not done:
