@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # An idle embedded runner slot looks for work this often even without a wake-up
     # (queued runs wake it at once, from any server on the same database).
     runner_claim_poll: float = Field(default=1.0, gt=0)
-    runner_lost_after: float = Field(default=30.0, gt=0)
+    runner_lost_after: float = Field(default=60.0, gt=0)
     kill_grace: float = Field(default=5.0, ge=0)
     shutdown_grace: float = Field(default=10.0, ge=0)
     default_job_timeout: int = Field(default=3600, gt=0)
