@@ -179,14 +179,18 @@ class Cluster:
             text = "".join(server.output)
             at = text.find("Traceback")
             while at >= 0:
+                at = text.rfind("\n", 0, at) + 1
+                at = text.rfind("\n", 0, at - 1) + 1  # the line that logged it too
                 end = text.find("\n20", at)  # the next log line starts with the year
                 found.append(f"replica {index}: {text[at : end if end > 0 else None]}")
-                at = text.find("Traceback", at + 1)
+                at = text.find("Traceback", end if end > 0 else len(text))
         return "\n".join(found)
 
     def close(self) -> None:
-        for server in self.servers:
+        for index, server in enumerate(self.servers):
             server.stop()
+            # Kept beside the data dirs for whoever reads a failure.
+            (self.root / f"replica-{index}.log").write_text("".join(server.output))
         _sql(self.admin_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def __enter__(self) -> Cluster:

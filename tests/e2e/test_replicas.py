@@ -213,4 +213,5 @@ def test_runs_ride_out_every_connection_being_cut_for_10_seconds(tmp_path: Path)
             assert ends == {("complete", None): count}
             # Both replicas listen for each other again.
             cluster.wait_connected()
-    assert cluster.tracebacks() == ""
+    found = cluster.tracebacks()
+    assert not found, found
