@@ -7,6 +7,7 @@ message travels further.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -104,6 +105,7 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, pool: Any):
         self.url = url
         self.pool = pool
+        self._releasing: set[asyncio.Future[None]] = set()
 
     @classmethod
     async def open(cls, url: str, max_size: int = 10) -> PostgresDatabase:
@@ -126,12 +128,21 @@ class PostgresDatabase(Database):
         try:
             yield raw
         finally:
-            try:
-                await self.pool.release(raw)
-            except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
-                # The pool has dropped the broken connection and makes a new one when
-                # needed; whatever the block did is settled (committed or not) already.
-                self.unavailable(exc)  # remembered for the reaper; nothing to raise
+            # Released to the end even when the caller is cancelled meanwhile (a duty
+            # stopping, a client gone): asyncpg's own shield would then leave the error
+            # of a release on a cut connection unretrieved, logged as a traceback.
+            release = asyncio.ensure_future(self._release(raw))
+            self._releasing.add(release)
+            release.add_done_callback(self._releasing.discard)
+            await asyncio.shield(release)
+
+    async def _release(self, raw: Any) -> None:
+        try:
+            await self.pool.release(raw)
+        except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
+            # The pool has dropped the broken connection and makes a new one when
+            # needed; whatever the block did is settled (committed or not) already.
+            self.unavailable(exc)  # remembered for the reaper; nothing to raise
 
     async def _guard(self, raw: Any, step: Any) -> None:
         try:
