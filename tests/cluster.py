@@ -10,6 +10,7 @@ key. The first replica to start creates the first admin; every replica's
         cluster.start(1, ISHCD_RUNNER_SLOTS="0")  # or per replica, later
         cluster.kill(0)                           # kill -9
         cluster.start(0)                          # the same data dir again
+        cluster.restart(1)                        # SIGTERM, then start
         wait_until(lambda: cluster.leader() == 1, "replica 1 leads")
         cluster.terminate_connections()           # what a PostgreSQL restart does
 
@@ -118,7 +119,13 @@ class Cluster:
         self.servers[index].kill()
 
     def stop(self, index: int) -> None:
+        """Stop replica ``index`` gracefully (SIGTERM: running runs get the shutdown grace)."""
         self.servers[index].stop()
+
+    def restart(self, index: int, **env: str) -> LiveServer:
+        """Stop replica ``index`` gracefully and start it again on the same data dir."""
+        self.stop(index)
+        return self.start(index, **env)
 
     def __getitem__(self, index: int) -> LiveServer:
         return self.servers[index]

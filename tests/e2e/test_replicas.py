@@ -136,6 +136,13 @@ def test_when_the_leader_is_killed_another_replica_reaps_its_runs(tmp_path: Path
             wait_until(lambda: cluster.leader() == 1, "the other replica leads")
             ended = wait_for_run(b, run_id, timeout=30)
             assert (ended["status"], ended["error_reason"]) == ("error", "runner_lost")
+
+            # Back on its data dir, the killed replica runs again; the other goes on leading.
+            cluster.start(0)
+            cluster.wait_connected()
+            again = queue(b, job(b, "echo again", name="again"))
+            assert wait_for_run(b, again)["status"] == "complete"
+            assert cluster.leader() == 1
     output = "".join(cluster[1].output)
     assert "this server leads now" in output
 
