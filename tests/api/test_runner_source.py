@@ -3,6 +3,7 @@ even when the project's repository is a path only the server can read."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -85,3 +86,23 @@ async def test_a_run_without_code_has_no_source(live: Live) -> None:
     response = await agent.http.get(f"/v1/runner/jobs/{got['run_id']}/source?attempt=1")
     assert response.status_code == 404
     assert "no code" in response.json()["message"]
+
+
+async def test_a_mirror_missing_here_is_fetched_first(live: Live, tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    revision = repo.push({".ishcd.yml": CONFIG, "version.txt": "one\n"})
+    await live.api.project("App", repository=str(repo.origin))
+    triggered = await live.api.post("/v1/projects/app/pipelines", json={})
+    assert triggered.status_code == 201, triggered.text
+    agent = await live.agent()
+    got = await agent.claim(wait=10)
+    mirrors = live.server.mirrors
+    project_id = (await live.api.get("/v1/projects/app")).json()["id"]
+    shutil.rmtree(mirrors.path(project_id))  # as on a replica that never fetched it
+    response = await agent.http.get(f"/v1/runner/jobs/{got['run_id']}/source?attempt=1")
+    assert response.status_code == 200, response.text
+    bundle = tmp_path / "source.bundle"
+    bundle.write_bytes(response.content)
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", "--", str(bundle), str(clone), cwd=tmp_path)
+    assert git("rev-parse", "HEAD", cwd=clone) == revision

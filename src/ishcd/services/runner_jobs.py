@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, cast
 
 from ishcd import exceptions, source
+from ishcd.db import projects as projects_db
 from ishcd.db import runners as runners_db
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection, Database
@@ -328,10 +329,21 @@ async def source_bundle(desk: Desk, runner: RunnerRecord, run_id: str, attempt: 
     checkout = run.checkout
     if checkout is None:
         raise exceptions.NotFound(f"run {run_id} has no code to check out")
+    mirrors, revision = desk.runtime.mirrors, checkout["revision"]
     try:
-        path = await desk.runtime.mirrors.bundle(run.project_id, checkout["revision"])
-    except source.GitError as exc:
-        raise exceptions.NotFound(f"the revision of run {run_id} is not here: {exc}") from exc
+        path = await mirrors.bundle(run.project_id, revision)
+    except source.GitError:
+        # Not in this server's mirror (another replica fetched it): fetch, then again.
+        async with desk.db.read() as conn:
+            project = await projects_db.get_project(conn, run.project_id)
+        if project is None or project.repository is None:
+            raise exceptions.NotFound(f"run {run_id}'s project has no repository") from None
+        try:
+            await mirrors.fetch(project.id, project.repository)
+            path = await mirrors.bundle(run.project_id, revision)
+        except source.GitError as exc:
+            message = f"the revision of run {run_id} could not be fetched: {exc}"
+            raise exceptions.NotFound(message) from exc
     try:
         return path.open("rb")
     finally:
