@@ -5,6 +5,9 @@ from a thread of its own, so it keeps working while the test blocks on a
 synchronous HTTP client. ``cut()`` closes the listening socket (new
 connections are refused) and resets every connection in flight; ``restore()``
 listens again on the same port.
+
+With several targets it is a load balancer: each new connection goes to the
+next target in turn, and on to the one after when that one refuses.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from typing import Any
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int):
+    def __init__(self, target_host: str, target_port: int, *more: tuple[str, int]):
         self.target = (target_host, target_port)
+        self.targets = [self.target, *more]
+        self._turn = 0
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -64,9 +69,15 @@ class TcpProxy:
         self._links.clear()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
+        for _ in self.targets:
+            target = self.targets[self._turn % len(self.targets)]
+            self._turn += 1
+            try:
+                up_reader, up_writer = await asyncio.open_connection(*target)
+                break
+            except OSError:
+                continue
+        else:
             writer.transport.abort()
             return
         self._links.update((writer, up_writer))
@@ -87,8 +98,8 @@ class TcpProxy:
 
 
 @contextlib.contextmanager
-def proxy_to(host: str, port: int) -> Iterator[TcpProxy]:
-    proxy = TcpProxy(host, port)
+def proxy_to(host: str, port: int, *more: tuple[str, int]) -> Iterator[TcpProxy]:
+    proxy = TcpProxy(host, port, *more)
     proxy.start()
     try:
         yield proxy
