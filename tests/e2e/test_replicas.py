@@ -99,6 +99,60 @@ def test_a_cancel_on_one_replica_stops_the_run_on_the_other(tmp_path: Path) -> N
             assert (ended["status"], ended["error_reason"]) == ("error", "canceled")
 
 
+class Held(threading.Thread):
+    """One long-polling request of an agent, on a thread of its own."""
+
+    def __init__(self, agent: httpx.Client, path: str, body: dict[str, Any]):
+        super().__init__(daemon=True)
+        self.agent, self.path, self.body = agent, path, body
+        self.response: httpx.Response | None = None
+
+    def run(self) -> None:
+        self.response = self.agent.post(self.path, json=self.body)
+
+    def answer(self, within: float) -> httpx.Response:
+        self.join(within)
+        assert self.response is not None, f"no answer within {within} s"
+        return self.response
+
+
+def test_an_agent_on_one_replica_hears_of_work_and_cancels_on_the_other(tmp_path: Path) -> None:
+    with Cluster(tmp_path, replicas=2, ISHCD_RUNNER_SLOTS="0") as cluster:
+        cluster.wait_connected()
+        with cluster.client(0) as a:
+            made = a.post("/v1/runners/registration-tokens", json={"description": "agents"})
+            assert made.status_code == 201, made.text
+            body = {"token": made.json()["token"], "name": "far", "version": "test"}
+            registered = httpx.post(f"{cluster[1].url}/v1/runner/register", json=body)
+            assert registered.status_code == 201, registered.text
+            credential = registered.json()["credential"]
+            runs = job(a, "sleep 300")
+            with httpx.Client(
+                base_url=cluster[1].url,
+                headers={"Authorization": f"Bearer {credential}"},
+                timeout=60,
+            ) as agent:
+                # Held on replica 1 with nothing to do; answered only by a wake-up
+                # (after its 30 s, a held request answers 204 without looking again).
+                held = Held(agent, "/v1/runner/jobs/request", {"slot": "0", "wait": 30})
+                held.start()
+                time.sleep(1)
+                run_id = queue(a, runs)
+                got = held.answer(25)
+                assert got.status_code == 200, got.text
+                assert got.json()["run_id"] == run_id
+                attempt = got.json()["attempt"]
+
+                control = f"/v1/runner/jobs/{run_id}/control"
+                held = Held(agent, control, {"attempt": attempt, "wait": 30})
+                held.start()
+                time.sleep(1)
+                assert a.post(f"/v1/runs/{run_id}/cancel").status_code == 200
+                answer = held.answer(25)  # well before the 30 s the request may be held
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["control"] == "cancel"
+
+
 def test_two_replicas_run_each_of_300_runs_exactly_once(tmp_path: Path) -> None:
     record = tmp_path / "ran"
     count = 300
