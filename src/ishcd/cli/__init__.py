@@ -17,6 +17,7 @@ from ishcd.cli import (
     pipeline_follow,
     projects,
     run,
+    runner,
     runs,
     secrets,
     server,
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 server.register(app)
+runner.register(app)
 run.register(app)
 projects.register(app)
 jobs.register(app)
