@@ -21,9 +21,9 @@ def runner(
         typer.Option(
             "--url",
             envvar="ISHCD_RUNNER_URL",
-            show_envvar=False,
+            show_envvar=True,
             metavar="URL",
-            help="The server's URL, e.g. https://ci.example.com [env: ISHCD_RUNNER_URL]",
+            help="The server's URL, e.g. https://ci.example.com",
         ),
     ],
     token: Annotated[
@@ -31,10 +31,10 @@ def runner(
         typer.Option(
             "--token",
             envvar="ISHCD_RUNNER_TOKEN",
-            show_envvar=False,
+            show_envvar=True,
             metavar="TOKEN",
             help="A registration token (ishrt_…) from a site admin; needed only until the "
-            "runner has registered [env: ISHCD_RUNNER_TOKEN]",
+            "runner has registered",
         ),
     ] = None,
     name: Annotated[
@@ -42,9 +42,9 @@ def runner(
         typer.Option(
             "--name",
             envvar="ISHCD_RUNNER_NAME",
-            show_envvar=False,
+            show_envvar=True,
             metavar="NAME",
-            help="The runner's name on the server [env: ISHCD_RUNNER_NAME; default: the host name]",
+            help="The runner's name on the server (default: the host name)",
         ),
     ] = None,
     labels: Annotated[
@@ -52,10 +52,10 @@ def runner(
         typer.Option(
             "--labels",
             envvar="ISHCD_RUNNER_LABELS",
-            show_envvar=False,
+            show_envvar=True,
             metavar="A,B",
             help="Its labels, comma-separated: a job runs here only when all its labels are "
-            "among them [env: ISHCD_RUNNER_LABELS]",
+            "among them",
         ),
     ] = "",
     concurrency: Annotated[
@@ -63,11 +63,11 @@ def runner(
         typer.Option(
             "--concurrency",
             envvar="ISHCD_RUNNER_CONCURRENCY",
-            show_envvar=False,
+            show_envvar=True,
             metavar="N",
             min=1,
             max=256,
-            help="Runs it executes at once [env: ISHCD_RUNNER_CONCURRENCY; default: 1]",
+            help="Runs it executes at once",
         ),
     ] = 1,
     work_dir: Annotated[
@@ -75,10 +75,10 @@ def runner(
         typer.Option(
             "--work-dir",
             envvar="ISHCD_RUNNER_WORK_DIR",
-            show_envvar=False,
+            show_envvar=True,
             metavar="DIR",
-            help="Its credential (runner.json), workspaces and buffered output "
-            "[env: ISHCD_RUNNER_WORK_DIR; default: ./.ishcd-runner]",
+            help="Its credential (runner.json), workspaces and buffered output",
+            show_default="./.ishcd-runner",
         ),
     ] = Path(".ishcd-runner"),
     buffer_bytes: Annotated[
@@ -86,11 +86,11 @@ def runner(
         typer.Option(
             "--buffer-bytes",
             envvar="ISHCD_RUNNER_BUFFER_BYTES",
-            show_envvar=False,
+            show_envvar=True,
             metavar="BYTES",
             help="Per run, output kept on disk while the server cannot be reached; past it the "
-            "oldest middle part is dropped, head and tail kept "
-            "[env: ISHCD_RUNNER_BUFFER_BYTES; default: 268435456 (256 MiB)]",
+            "oldest middle part is dropped, head and tail kept",
+            show_default="256 MiB",
         ),
     ] = 256 * 1024 * 1024,
     heartbeat_interval: Annotated[
@@ -98,10 +98,10 @@ def runner(
         typer.Option(
             "--heartbeat-interval",
             envvar="ISHCD_RUNNER_HEARTBEAT_INTERVAL",
-            show_envvar=False,
+            show_envvar=True,
             metavar="SECONDS",
             help="Seconds between a run's heartbeats: keep it well under the server's "
-            "ISHCD_RUNNER_LOST_AFTER [env: ISHCD_RUNNER_HEARTBEAT_INTERVAL; default: 5]",
+            "ISHCD_RUNNER_LOST_AFTER",
         ),
     ] = 5.0,
     shutdown_grace: Annotated[
@@ -109,10 +109,10 @@ def runner(
         typer.Option(
             "--shutdown-grace",
             envvar="ISHCD_RUNNER_SHUTDOWN_GRACE",
-            show_envvar=False,
+            show_envvar=True,
             metavar="SECONDS",
             help="On SIGTERM or Ctrl-C, seconds the running runs get to finish before they are "
-            "stopped [env: ISHCD_RUNNER_SHUTDOWN_GRACE; default: 10]",
+            "stopped",
         ),
     ] = 10.0,
     kill_grace: Annotated[
@@ -120,10 +120,9 @@ def runner(
         typer.Option(
             "--kill-grace",
             envvar="ISHCD_RUNNER_KILL_GRACE",
-            show_envvar=False,
+            show_envvar=True,
             metavar="SECONDS",
-            help="Seconds between TERM and KILL when a run is stopped "
-            "[env: ISHCD_RUNNER_KILL_GRACE; default: 5]",
+            help="Seconds between TERM and KILL when a run is stopped",
         ),
     ] = 5.0,
     log_level: Annotated[
@@ -131,9 +130,9 @@ def runner(
         typer.Option(
             "--log-level",
             envvar="ISHCD_LOG_LEVEL",
-            show_envvar=False,
+            show_envvar=True,
             metavar="LEVEL",
-            help="critical, error, warning, info or debug [env: ISHCD_LOG_LEVEL; default: info]",
+            help="critical, error, warning, info or debug",
         ),
     ] = "info",
 ) -> None:
