@@ -94,7 +94,12 @@ class Agent:
         assert self.process is not None
         code = self.process.wait(timeout)
         self._drainer.join(5)
+        self._close()
         return code
+
+    def _close(self) -> None:
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 60) -> int | None:
         if self.process is None:
@@ -107,6 +112,7 @@ class Agent:
                 self.process.kill()
                 self.process.wait()
         self._drainer.join(5)
+        self._close()
         code = self.process.returncode
         self.process = None
         return code

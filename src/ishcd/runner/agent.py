@@ -146,7 +146,9 @@ async def credential_of(config: AgentConfig) -> Credential:
     config.work_dir.mkdir(parents=True, exist_ok=True)
     saved = load_credential(config.work_dir, config.url)
     if saved is not None:
-        log.info("runner %s, registered with %s", saved.id, saved.url)
+        log.info(
+            "runner %s of %s, as %s says", saved.id, saved.url, credential_path(config.work_dir)
+        )
         return saved
     made = await register(config)
     save_credential(config.work_dir, made)
