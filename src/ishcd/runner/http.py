@@ -159,10 +159,16 @@ class HttpProtocol(RunnerProtocol):
         return Control.CANCEL if response.json().get("control") == "cancel" else Control.CONTINUE
 
     def _abandon(self, lease: Lease) -> Control:
-        run = self._runs.pop((lease.run_id, lease.attempt), None)
+        run = self._runs.get((lease.run_id, lease.attempt))
         if run is not None:
             run.lose()
         return Control.ABANDON
+
+    def forget(self, run: RunLog) -> None:
+        """The run is over for this runner."""
+        key = (run.lease.run_id, run.lease.attempt)
+        if self._runs.get(key) is run:
+            del self._runs[key]
 
     async def wait_canceled(self, lease: Lease, timeout: float) -> bool:
         wait = _seconds(timeout)
@@ -285,6 +291,7 @@ class RunLog:
         self.spool = spool
         self.lost = False
         self.failing: exceptions.Unavailable | None = None
+        self.failures = 0  # tries that failed, in all
         self._wakeup = asyncio.Event()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -295,12 +302,13 @@ class RunLog:
             self._task = asyncio.create_task(self._send())
 
     def lose(self) -> None:
-        """The run is no longer this runner's: nothing more is sent."""
+        """The run is no longer this runner's: nothing more is sent, its output is dropped."""
         self.lost = True
         self._changed.set()
-        if self._task is not None:
+        if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
         self.spool.close()
+        self.protocol.forget(self)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -313,13 +321,15 @@ class RunLog:
         return self.spool.unsent == 0 and not self.spool.sections_pending()
 
     async def delivered(self) -> None:
-        """Wait until the server holds all the output; ``Unavailable`` while it cannot be sent."""
+        """Wait until the server holds all the output; ``Unavailable`` when the sender's
+        next try fails (``resilient`` then calls again after its back-off)."""
+        failures = self.failures
         while True:
             if self.lost:
                 raise LeaseLost(self.lease.run_id)
             if self._done():
                 return
-            if self.failing is not None:
+            if self.failing is not None and self.failures > failures:
                 raise exceptions.Unavailable(self.failing.message, self.failing.retry_after)
             self.wake()
             self._changed.clear()
@@ -342,18 +352,17 @@ class RunLog:
                     log.warning("sending the log of run %s failed, retrying: %s", run_id, exc)
                     delays = resilient.backoff(cap=self.protocol.retry_max_delay)
                 self.failing = exc
+                self.failures += 1
                 self._changed.set()
                 assert delays is not None
                 await asyncio.sleep(next(delays))
                 continue
             except (LeaseLost, RunnerGone):
-                self.lost = True
-                self._changed.set()
+                self.lose()
                 return
             except ProtocolError as exc:
                 log.error("the log of run %s cannot be sent: %s", run_id, exc)
-                self.lost = True
-                self._changed.set()
+                self.lose()
                 return
             if self.failing is not None:
                 log.warning(
