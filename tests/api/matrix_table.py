@@ -418,3 +418,44 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", "/v1/health", public(200)),
     Operation("GET", "/v1/health/ready", public(200)),
 )
+
+
+# The runner protocol (agents' calls, /v1/runner/jobs/…): only a runner's credential
+# works there, so every principal here is refused. tests/api/test_runner_*.py drive
+# it with one.
+
+
+def runners_only() -> Expected:
+    return dict.fromkeys(PRINCIPALS, 401)
+
+
+def an_attempt(**extra: Any) -> Prepare:
+    """A call about attempt 1 of a queued run."""
+
+    async def prepare(world: World, who: str) -> Call:
+        run = await queued_run(world, who)
+        return Call(run.params, json={"attempt": 1, **extra})
+
+    return prepare
+
+
+async def an_attempts_log(world: World, who: str) -> Call:
+    run = await queued_run(world, who)
+    return Call(run.params, query={"attempt": "1", "offset": "0"})
+
+
+RUNNER_JOBS = (
+    Operation("POST", "/v1/runner/jobs/request", runners_only(), body(lambda w: {"wait": 0})),
+    Operation("POST", "/v1/runner/jobs/{run_id}/heartbeat", runners_only(), an_attempt()),
+    Operation("POST", "/v1/runner/jobs/{run_id}/control", runners_only(), an_attempt(wait=0)),
+    Operation("PUT", "/v1/runner/jobs/{run_id}/log", runners_only(), an_attempts_log),
+    Operation("PUT", "/v1/runner/jobs/{run_id}/sections", runners_only(), an_attempt(sections=[])),
+    Operation(
+        "POST",
+        "/v1/runner/jobs/{run_id}/finish",
+        runners_only(),
+        an_attempt(exit_code=0, log_size=0),
+    ),
+    Operation("GET", "/v1/runner/jobs/{run_id}/source", runners_only(), an_attempts_log),
+)
+TABLE = (*TABLE, *RUNNER_JOBS)

@@ -22,10 +22,10 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, BinaryIO, Literal, cast
 
 from ishcd import exceptions, source
+from ishcd.db import projects as projects_db
 from ishcd.db import runners as runners_db
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection, Database
@@ -321,15 +321,30 @@ def _ended_so(
 # The code.
 
 
-async def source_bundle(desk: Desk, runner: RunnerRecord, run_id: str, attempt: int) -> Path:
-    """A git bundle of the run's checkout revision (a file the caller deletes)."""
+async def source_bundle(desk: Desk, runner: RunnerRecord, run_id: str, attempt: int) -> BinaryIO:
+    """A git bundle of the run's checkout revision, open for reading; its file is
+    already deleted, so nothing is left behind whatever becomes of the request."""
     async with desk.db.read() as conn:
         run = await _current(conn, runner, run_id, attempt)
     checkout = run.checkout
     if checkout is None:
         raise exceptions.NotFound(f"run {run_id} has no code to check out")
-    mirrors = desk.runtime.mirrors
+    mirrors, revision = desk.runtime.mirrors, checkout["revision"]
     try:
-        return await mirrors.bundle(run.project_id, checkout["revision"])
-    except source.GitError as exc:
-        raise exceptions.NotFound(f"the revision of run {run_id} is not here: {exc}") from exc
+        path = await mirrors.bundle(run.project_id, revision)
+    except source.GitError:
+        # Not in this server's mirror (another replica fetched it): fetch, then again.
+        async with desk.db.read() as conn:
+            project = await projects_db.get_project(conn, run.project_id)
+        if project is None or project.repository is None:
+            raise exceptions.NotFound(f"run {run_id}'s project has no repository") from None
+        try:
+            await mirrors.fetch(project.id, project.repository)
+            path = await mirrors.bundle(run.project_id, revision)
+        except source.GitError as exc:
+            message = f"the revision of run {run_id} could not be fetched: {exc}"
+            raise exceptions.NotFound(message) from exc
+    try:
+        return path.open("rb")
+    finally:
+        path.unlink()

@@ -7,12 +7,14 @@ run's current one. The domain is ``services.runner_jobs``.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from ishcd import exceptions
 from ishcd.api.deps import MAX_INT64, ServerDep
@@ -40,6 +42,7 @@ router = APIRouter(prefix="/runner/jobs", tags=["runner"])
 STREAMED = re.compile(r"/v1/runner/jobs/[^/]+/log")
 MAX_LOG_CHUNK = runner_jobs.MAX_LOG_CHUNK
 LOG_SIZE_HEADER = "X-Log-Size"
+BUNDLE_CHUNK = 1024 * 1024
 GAP: dict[int | str, dict[str, Any]] = {
     416: {
         "model": ErrorOut,
@@ -188,7 +191,7 @@ async def finish(server: ServerDep, runner: RunnerDep, run_id: str, body: Finish
 
 @router.get(
     "/{run_id}/source",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={
         200: {
             "description": "A git bundle of the run's checkout revision (a clone of it checks "
@@ -203,13 +206,19 @@ async def source(
     runner: RunnerDep,
     run_id: str,
     attempt: Annotated[int, Query(ge=1, le=MAX_ATTEMPT)],
-) -> FileResponse:
+) -> StreamingResponse:
     """The run's code, for a pipeline job: a bundle made from the server's mirror of the
     project's repository; 404 when the run has none."""
-    path = await runner_jobs.source_bundle(_desk(server), runner, run_id, attempt)
-    return FileResponse(
-        path,
+    bundle = await runner_jobs.source_bundle(_desk(server), runner, run_id, attempt)
+    size = os.fstat(bundle.fileno()).st_size
+
+    async def chunks() -> AsyncIterator[bytes]:
+        with bundle:
+            while chunk := await asyncio.to_thread(bundle.read, BUNDLE_CHUNK):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
         media_type="application/x-git-bundle",
-        filename=f"{run_id}.bundle",
-        background=BackgroundTask(path.unlink, missing_ok=True),
+        headers={"Content-Length": str(size)},
     )
