@@ -175,3 +175,25 @@ def test_a_pipeline_job_on_an_agent_checks_out_the_exact_revision_of_a_local_rep
         assert f"rev={first}\n" in log
         read = client.get(f"/v1/runs/{run['id']}").json()
         assert [s["status"] for s in read["sections"]] == ["complete", "complete"]
+
+
+def test_sigterm_lets_runs_finish_within_the_grace_then_stops_the_rest(
+    fleet_factory: Any,
+) -> None:
+    fleet: Fleet = fleet_factory()
+    agent = fleet.agent("a", concurrency=2, args=["--shutdown-grace", "4"])
+    with fleet.server.client() as client:
+        assert client.post("/v1/projects", json={"name": "ops"}).status_code == 201
+        create_job(client, "ops", "short", "echo short starts; sleep 1; echo short ends")
+        create_job(client, "ops", "long", "echo long starts; sleep 300")
+        short = start_run(client, "ops", "short")
+        long = start_run(client, "ops", "long")
+        wait_for_log(client, short, "short starts\n")
+        wait_for_log(client, long, "long starts\n")
+        assert agent.stop() == 0  # SIGTERM
+        done = client.get(f"/v1/runs/{short}").json()
+        assert (done["status"], done["log"]) == ("complete", "short starts\nshort ends\n")
+        stopped = client.get(f"/v1/runs/{long}").json()
+        assert (stopped["status"], stopped["error_reason"]) == ("error", "runner_lost")
+        # Ended by the agent itself, not given up by the server later.
+        assert "[ishcd] the runner is shutting down: stopping its processes\n" in stopped["log"]
