@@ -135,8 +135,10 @@ async def test_another_runner_cannot_touch_a_run(live: Live) -> None:
     assert (await other.heartbeat(run_id, 1)).status_code == 409
     assert (await other.log(run_id, 1, 0, b"x")).status_code == 409
     assert (await other.finish(run_id, 1, 0)).status_code == 409
-    missing = "00000000-0000-4000-8000-000000000000"
-    assert (await owner.heartbeat(missing, 1)).status_code == 404
+    for missing in ("00000000-0000-4000-8000-000000000000", "nope", "x" * 300):
+        assert (await owner.heartbeat(missing, 1)).status_code == 404
+        assert (await owner.log(missing, 1, 0, b"x")).status_code == 404
+        assert (await owner.finish(missing, 1, 0)).status_code == 404
     assert (await owner.heartbeat(run_id, 1)).json() == {"control": "continue"}
 
 

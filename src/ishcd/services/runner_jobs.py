@@ -33,7 +33,7 @@ from ishcd.db.runners import RunnerRecord
 from ishcd.db.runs import RunRecord
 from ishcd.logstore import LogStore
 from ishcd.runner.protocol import Assignment
-from ishcd.services import dispatch, run_state
+from ishcd.services import dispatch, ids, run_state
 from ishcd.services.assignments import assignment_of, write_problem
 from ishcd.services.runtime import Runtime
 from ishcd.signals import wait
@@ -151,7 +151,7 @@ async def _current(conn: Connection, runner: RunnerRecord, run_id: str, attempt:
 
 
 async def _run(conn: Connection, run_id: str) -> RunRecord:
-    run = await runs_db.get_run(conn, run_id)
+    run = await runs_db.get_run(conn, run_id) if ids.looks_like_uuid(run_id) else None
     if run is None:
         raise exceptions.NotFound(f"run {run_id!r} not found")
     return run
