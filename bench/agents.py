@@ -84,6 +84,8 @@ class LogThroughput:
     server_rss_peak_mb: float
     server_rss_after_mb: float
     agent_rss_peak_mb: float
+    server_cpu_s: float  # CPU time (user + system) each spent on the run
+    agent_cpu_s: float
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _p95(samples: list[float]) -> float:
@@ -382,9 +390,12 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> AgentResult
             with agents(ishcd.url, registration, root, 1) as [agent]:
                 assert agent.process is not None
                 before = rss_mb(pid)
+                cpu = cpu_seconds(pid), cpu_seconds(agent.process.pid)
                 with Peak(pid) as server_peak, Peak(agent.process.pid) as agent_peak:
                     run_id, seconds = uvloop.run(_big_log(ishcd.url, ishcd.token, mb))
                 after = rss_mb(pid)
+                server_cpu = cpu_seconds(pid) - cpu[0]
+                agent_cpu = cpu_seconds(agent.process.pid) - cpu[1]
             size = _log_size(ishcd.url, ishcd.token, run_id)
             if size != int(mb * 1_000_000):
                 raise BenchError(f"the big log holds {size} bytes, not {int(mb * 1_000_000)}")
@@ -397,6 +408,8 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> AgentResult
                 server_rss_peak_mb=server_peak.peak,
                 server_rss_after_mb=after,
                 agent_rss_peak_mb=agent_peak.peak,
+                server_cpu_s=server_cpu,
+                agent_cpu_s=agent_cpu,
             )
             say(f"  {logs.mb_per_s:.0f} MB/s (floor {floor:.0f} MB/s)")
     return AgentResults(
@@ -443,6 +456,10 @@ def rows(r: AgentResults) -> list[report.Row]:
             growth <= RSS_GROWTH_LIMIT_MB,
         ),
         report.Row("agent RSS peak", f"{logs.agent_rss_peak_mb:.0f} MB"),
+        report.Row(
+            "CPU on the big log: server / agent",
+            f"{logs.server_cpu_s:.1f}/{logs.agent_cpu_s:.1f} s",
+        ),
     ]
     return table
 
