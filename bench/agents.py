@@ -25,6 +25,7 @@ import asyncio
 import datetime
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -295,12 +296,21 @@ async def _big_log(url: str, token: str, megabytes: float) -> tuple[str, float]:
     return run_id, seconds
 
 
-def _log_size(url: str, token: str, run_id: str) -> int:
-    received = 0
+CAPPED = re.compile(rb"\n?\[ishcd\] (\d+) bytes of log dropped here[^\n]*\n")
+
+
+def _log_bytes(url: str, token: str, run_id: str) -> int:
+    """The bytes the run's output made, as the server's log shows them: its size, plus
+    what the server's own cap (``ISHCD_LOG_MAX_BYTES``) dropped, less the line saying so."""
+    received, window = 0, b""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.stream("GET", f"{url}/v1/runs/{run_id}/log", headers=headers, timeout=600) as r:
         for chunk in r.iter_bytes():
             received += len(chunk)
+            window = window[-1024:] + chunk
+            if match := CAPPED.search(window):
+                received += int(match.group(1)) - len(match.group(0))
+                window = b""
     return received
 
 
@@ -396,7 +406,7 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> AgentResult
                 after = rss_mb(pid)
                 server_cpu = cpu_seconds(pid) - cpu[0]
                 agent_cpu = cpu_seconds(agent.process.pid) - cpu[1]
-            size = _log_size(ishcd.url, ishcd.token, run_id)
+            size = _log_bytes(ishcd.url, ishcd.token, run_id)
             if size != int(mb * 1_000_000):
                 raise BenchError(f"the big log holds {size} bytes, not {int(mb * 1_000_000)}")
             logs = LogThroughput(

@@ -165,3 +165,55 @@ async def test_5xx_is_unavailable_and_401_means_the_runner_was_deleted(
     assert protocol.gone.is_set()
     server.status["request"] = 401
     assert await protocol.claim("s/0", 0) is None
+
+
+async def test_a_server_slower_than_the_script_slows_the_script_and_loses_nothing(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.002)  # it takes every chunk, slowly
+        return server.handle(request)
+
+    protocol = http.HttpProtocol(
+        "http://ci.test",
+        "ishr_x",
+        tmp_path / "spool",
+        buffer_bytes=64 * 1024,
+        transport=httpx.MockTransport(slow),
+    )
+    try:
+        lease = await claimed(protocol)
+        data = b"".join(f"line {n:07d}\n".encode() for n in range(100_000))  # 1.3 MB
+        for at in range(0, len(data), 4096):
+            await protocol.append_log(lease, at, data[at : at + 4096])
+        await protocol.finish(lease, Outcome(0))
+    finally:
+        await protocol.close()
+    assert bytes(server.log) == data  # nothing dropped: the writes waited instead
+
+
+async def test_a_server_that_takes_nothing_does_not_hold_the_script_past_the_bound(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    async def hung(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/log"):
+            await asyncio.sleep(3600)  # a cut link: no answer, no error
+        return server.handle(request)
+
+    protocol = http.HttpProtocol(
+        "http://ci.test",
+        "ishr_x",
+        tmp_path / "spool",
+        buffer_bytes=64 * 1024,
+        transport=httpx.MockTransport(hung),
+    )
+    try:
+        lease = await claimed(protocol)
+        data = b"".join(f"line {n:07d}\n".encode() for n in range(100_000))
+        for at in range(0, len(data), 4096):
+            await protocol.append_log(lease, at, data[at : at + 4096])
+        run = protocol._runs[(RUN, 1)]
+        assert run.spool.dropped > 0
+        assert run.spool.unsent <= 64 * 1024 + run.spool.segment_bytes
+    finally:
+        await protocol.close()

@@ -17,6 +17,7 @@ server's size after a 416. ``finish`` waits for the spool to be delivered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -46,6 +47,9 @@ CONNECT_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 20.0  # a call that takes longer is retried (a dead link hangs, not fails)
 HELD_SLACK = 10.0  # a held request (claim, control) may take this much past its wait
 MAX_WAIT = 30.0  # the server holds a request at most this long
+# A full spool waits for a server that takes the output, only slower than the script
+# makes it; when it has taken nothing for this long (it is away), the spool drops instead.
+STALL_SECONDS = 2.0
 USER_AGENT = f"ishcd-runner/{__version__}"
 
 
@@ -195,6 +199,7 @@ class HttpProtocol(RunnerProtocol):
 
     async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
         run = self._run(lease)
+        await run.room_for(len(data))
         run.spool.write(offset, data)
         run.wake()
 
@@ -292,6 +297,8 @@ class RunLog:
         self.lost = False
         self.failing: exceptions.Unavailable | None = None
         self.failures = 0  # tries that failed, in all
+        self.acknowledged = 0  # chunks the server took, in all
+        self._stalled: int | None = None  # ``acknowledged`` when the server last stalled
         self._wakeup = asyncio.Event()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -319,6 +326,32 @@ class RunLog:
 
     def _done(self) -> bool:
         return self.spool.unsent == 0 and not self.spool.sections_pending()
+
+    async def room_for(self, size: int) -> None:
+        """Wait while the spool is full and the server takes its output, only slower than
+        the script writes it (back-pressure, as a pipe does). A server that is away, or has
+        taken nothing for ``STALL_SECONDS``, makes no one wait: the spool drops instead."""
+        limit = self.spool.limit
+        while (
+            self.spool.unsent > 0
+            and self.spool.unsent + size > limit
+            and self.failing is None
+            and self._stalled != self.acknowledged  # since it stalled, it took nothing
+            and not self.lost
+        ):
+            taken = self.acknowledged
+            self.wake()
+            deadline = time.monotonic() + STALL_SECONDS
+            while self.acknowledged == taken and self.failing is None and not self.lost:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._stalled = taken  # the spool's bound applies until it takes more
+                    return
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+        if self.lost:
+            raise LeaseLost(self.lease.run_id)
 
     async def delivered(self) -> None:
         """Wait until the server holds all the output; ``Unavailable`` when the sender's
@@ -386,6 +419,7 @@ class RunLog:
             )
             if response.status_code == 200:
                 self.spool.acknowledged(int(response.json()["size"]))
+                self.acknowledged += 1
             elif response.status_code == 416:
                 self.spool.rewind(int(response.headers.get("x-log-size", "0")))
             elif response.status_code in (404, 409):
