@@ -234,7 +234,7 @@ class Execution:
             await self.log.note(f"could not prepare the workspace: {exc}")
             return Outcome(None, "setup_failed"), True
         if self.assignment.checkout is not None:
-            problem = await checkout(self.assignment.checkout, workspace, self.log)
+            problem = await self._checkout(self.assignment.checkout, workspace)
             if problem is not None:
                 await self.log.note(f"could not check the code out: {problem}")
                 return Outcome(None, "setup_failed"), True
@@ -244,6 +244,17 @@ class Execution:
             return await self._supervise(workspace, script)
         finally:
             self.guard.release(run_id)
+
+    async def _checkout(self, where: dict[str, str], workspace: Path) -> str | None:
+        """Clone the run's code from where the protocol says; what went wrong, or None."""
+        try:
+            repository = await self.protocol.fetch_source(self.lease, where, self.run_dir)
+        except LeaseLost:
+            self.log.lost.set()
+            return "the run is no longer this runner's"
+        except Exception as exc:
+            return f"could not fetch the code: {exc}"
+        return await checkout({**where, "repository": repository}, workspace, self.log)
 
     async def _supervise(self, workspace: Path, script: Path) -> tuple[Outcome, bool]:
         """Start the script and see it to its end; every process of it gone on return."""
