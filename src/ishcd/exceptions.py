@@ -112,3 +112,15 @@ class Duplicate(Conflict):
 
 class Unstorable(ValidationFailed):
     """A value is out of range or cannot be stored."""
+
+
+class LogGap(Conflict):
+    """A log append starts past the end of what was received: bytes are missing."""
+
+    def __init__(self, offset: int, size: int):
+        super().__init__(
+            f"log append at byte {offset} leaves a gap: the log has {size} bytes; "
+            f"send from byte {size}"
+        )
+        self.offset = offset
+        self.size = size  # where the next append must start

@@ -35,10 +35,10 @@ class LocalProtocol(RunnerProtocol):
         self.signals = runtime.signals
         self.labels = labels
 
-    def _write_problem(self, run_id: str, problem: str) -> int:
+    async def _write_problem(self, run_id: str, problem: str) -> int:
         """A run that could not start: why, alone in its log; the log's size."""
-        self.logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
-        return self.logs.close(run_id)
+        await self.logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
+        return await self.logs.close(run_id)
 
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         deadline = time.monotonic() + wait_seconds
@@ -87,14 +87,14 @@ class LocalProtocol(RunnerProtocol):
         return await wait(self.signals.cancel.register(run_id), timeout)
 
     async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
-        self.logs.append(run_id, offset, data)
+        await self.logs.append(run_id, offset, data)
         self.signals.run.bump(run_id)
 
     async def report_sections(self, run_id: str, sections: list[Section]) -> None:
-        self.logs.set_sections(run_id, [dataclasses.asdict(section) for section in sections])
+        await self.logs.set_sections(run_id, [dataclasses.asdict(section) for section in sections])
 
     async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
-        size = self.logs.close(run_id)
+        size = await self.logs.close(run_id)
         async with self.db.transaction() as conn:
             await dispatch.finish_run(
                 conn,

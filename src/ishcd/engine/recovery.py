@@ -39,8 +39,8 @@ async def _give_up(
     async with db.transaction() as conn:
         ended = await dispatch.give_up_runs(conn, runtime, run_ids, silent_since)
     for run_id in ended:
-        logs.note(run_id, f"{why}: the run ended")
-        logs.close(run_id)
+        await logs.note(run_id, f"{why}: the run ended")
+        await logs.close(run_id)
         runtime.signals.cancel.set(run_id)
     if ended:
         log.warning("%d runs ended runner_lost: %s", len(ended), why)
