@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     runner_slots: int = Field(default_factory=_default_slots, ge=0)
     # The embedded runner's labels: a pipeline job with labels runs only on a runner
     # that has all of them. Comma-separated.
-    runner_labels: str = Field(default_factory=lambda: f"embedded,{platform.system().lower()}")
+    runner_labels: str = Field(default_factory=lambda: f"local,{platform.system().lower()}")
     secret_key: str | None = None
     # The URL users and jobs reach the server at (behind a proxy, the proxy's):
     # absolute links (ISHCD_RUN_URL, Link headers, invitations) start with it.

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ishcd.services import registration_tokens
+from ishcd.services.principal import Caller
 from tests.api.matrix_world import (
     ACCOUNTS,
     ADMIN,
@@ -213,6 +215,15 @@ async def an_invitation(world: World, who: str) -> Call:
     return Call({"token": made["token"]}, json=accept)
 
 
+async def a_runner_registration(world: World, who: str) -> Call:
+    """A runner's registration: the registration token is its only credential."""
+    async with world.api.server.database.transaction() as conn:
+        made = await registration_tokens.create_registration_token(
+            conn, Caller(user_id="", username="admin", is_admin=True), f"fleet {world.tag}"
+        )
+    return Call(json={"token": made.token, "name": f"runner-{world.tag}", "labels": ["linux"]})
+
+
 # A pipeline that holds at an approval, then would run a job; and names a promotion.
 PIPELINE_CONFIG = """\
 version: 1
@@ -374,6 +385,7 @@ TABLE: tuple[Operation, ...] = (
     Operation("POST", "/v1/auth/login", public(200), a_password_user),
     Operation("GET", "/v1/invitations/{token}", public(200), an_invitation),
     Operation("POST", "/v1/invitations/{token}", public(201), an_invitation),
+    Operation("POST", "/v1/runner/register", public(201), a_runner_registration),
     Operation("GET", "/v1/health", public(200)),
     Operation("GET", "/v1/health/ready", public(200)),
 )

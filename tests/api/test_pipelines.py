@@ -461,7 +461,7 @@ async def test_a_job_whose_runner_was_lost_is_retried_when_only_lost(
     first = (await jobs_of(api, workflow["id"]))["deploy"]["run_id"]
     await api.wait(first, until=("running",))
     async with api.server.database.transaction() as conn:  # what the reaper does
-        assert await dispatch.give_up_runs(conn, api.server.runtime, [first]) == [first]
+        assert await dispatch.give_up_runs(conn, api.server.runtime, [first]) == {first: "ended"}
     assert (await wait_pipeline(api, created["id"]))["status"] == "complete"
     job = (await jobs_of(api, workflow["id"]))["deploy"]
     assert job["attempt"] == 2

@@ -98,7 +98,9 @@ async def test_a_run_given_up_as_lost_is_abandoned_by_its_runner(
         run = await api.start("ops", "j")
         await api.wait(run["id"], until=("running",))
         async with api.server.database.transaction() as conn:
-            assert await dispatch.give_up_runs(conn, api.server.runtime, [run["id"]]) == [run["id"]]
+            assert await dispatch.give_up_runs(conn, api.server.runtime, [run["id"]]) == {
+                run["id"]: "ended"
+            }
         # The runner hears "gone" at its next heartbeat and stops the process.
         for _ in range(100):
             if not api.server.pool or not api.server.pool._executions:

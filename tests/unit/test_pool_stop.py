@@ -10,7 +10,7 @@ import pytest
 from ishcd.runner import pool as pool_mod
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
+from ishcd.runner.protocol import Assignment, Control, Lease, Outcome, RunnerProtocol, Section
 
 
 class FinishHangs(RunnerProtocol):
@@ -27,20 +27,20 @@ class FinishHangs(RunnerProtocol):
         self.handed = True
         return Assignment("run-1", "p", "j", "echo up; sleep 60", {}, timeout=600)
 
-    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+    async def heartbeat(self, lease: Lease) -> Control:
         return Control.CONTINUE
 
-    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
+    async def wait_canceled(self, lease: Lease, timeout: float) -> bool:
         await asyncio.sleep(timeout)
         return False
 
-    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+    async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
         return None
 
-    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+    async def report_sections(self, lease: Lease, sections: list[Section]) -> None:
         return None
 
-    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+    async def finish(self, lease: Lease, outcome: Outcome) -> None:
         self.finishing.set()
         await asyncio.Event().wait()
 

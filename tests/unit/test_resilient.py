@@ -12,8 +12,10 @@ import pytest
 from ishcd import exceptions
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
+from ishcd.runner.protocol import Assignment, Control, Lease, Outcome, RunnerProtocol, Section
 from ishcd.runner.resilient import ResilientProtocol, backoff
+
+LEASE = Lease("run-1", "r", 1)
 
 
 class AwayProtocol(RunnerProtocol):
@@ -35,22 +37,22 @@ class AwayProtocol(RunnerProtocol):
         self._call("claim")
         return Assignment("run-1", "p", "j", "true", {}, 60)
 
-    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+    async def heartbeat(self, lease: Lease) -> Control:
         self._call("heartbeat")
         return self.control
 
-    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
+    async def wait_canceled(self, lease: Lease, timeout: float) -> bool:
         self._call("wait_canceled")
         return False
 
-    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+    async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
         self._call("append_log")
         self.log.append((offset, data))
 
-    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+    async def report_sections(self, lease: Lease, sections: list[Section]) -> None:
         self._call("report_sections")
 
-    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+    async def finish(self, lease: Lease, outcome: Outcome) -> None:
         self._call("finish")
         self.finished.append(outcome)
 
@@ -62,9 +64,9 @@ def resilient(inner: RunnerProtocol) -> ResilientProtocol:
 async def test_heartbeat_log_and_finish_are_retried_until_the_server_is_back() -> None:
     inner = AwayProtocol(away=5)
     protocol = resilient(inner)
-    assert await protocol.heartbeat("run-1", "r") is Control.CONTINUE
-    await protocol.append_log("run-1", 0, b"out\n")
-    await protocol.finish("run-1", "r", Outcome(3))
+    assert await protocol.heartbeat(LEASE) is Control.CONTINUE
+    await protocol.append_log(LEASE, 0, b"out\n")
+    await protocol.finish(LEASE, Outcome(3))
     assert inner.calls == {"heartbeat": 6, "append_log": 6, "finish": 6}
     assert inner.log == [(0, b"out\n")]
     assert inner.finished == [Outcome(3)]
@@ -72,19 +74,19 @@ async def test_heartbeat_log_and_finish_are_retried_until_the_server_is_back() -
 
 async def test_an_answer_is_not_retried_the_run_is_gone() -> None:
     inner = AwayProtocol(away=2, control=Control.ABANDON)
-    assert await resilient(inner).heartbeat("run-1", "r") is Control.ABANDON
+    assert await resilient(inner).heartbeat(LEASE) is Control.ABANDON
     assert inner.calls == {"heartbeat": 3}
 
 
 async def test_other_errors_are_not_retried() -> None:
     class Broken(AwayProtocol):
-        async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+        async def finish(self, lease: Lease, outcome: Outcome) -> None:
             self._call("finish")
             raise exceptions.NotFound()
 
     inner = Broken(away=0)
     with pytest.raises(exceptions.NotFound):
-        await resilient(inner).finish("run-1", "r", Outcome(0))
+        await resilient(inner).finish(LEASE, Outcome(0))
     assert inner.calls == {"finish": 1}
 
 
@@ -100,13 +102,13 @@ async def test_a_claim_during_an_outage_finds_no_work_and_waits() -> None:
 
 async def test_waiting_for_cancel_during_an_outage_is_not_a_cancel() -> None:
     protocol = resilient(AwayProtocol(away=1))
-    assert await protocol.wait_canceled("run-1", 0.001) is False
-    assert await protocol.wait_canceled("run-1", 0.001) is False
+    assert await protocol.wait_canceled(LEASE, 0.001) is False
+    assert await protocol.wait_canceled(LEASE, 0.001) is False
 
 
 async def test_stop_retrying_ends_a_retry_in_progress() -> None:
     protocol = ResilientProtocol(AwayProtocol(away=10**9), first_delay=0.01, max_delay=0.05)
-    finishing = asyncio.create_task(protocol.finish("run-1", "r", Outcome(0)))
+    finishing = asyncio.create_task(protocol.finish(LEASE, Outcome(0)))
     await asyncio.sleep(0.05)
     assert not finishing.done()
     protocol.stop_retrying()
@@ -119,8 +121,8 @@ async def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
 ) -> None:
     protocol = resilient(AwayProtocol(away=20))
     with caplog.at_level(logging.WARNING, logger="ishcd.runner.resilient"):
-        await protocol.heartbeat("run-1", "r")
-        await protocol.heartbeat("run-1", "r")
+        await protocol.heartbeat(LEASE)
+        await protocol.heartbeat(LEASE)
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 2, messages
     assert "retrying with back-off" in messages[0]
@@ -131,13 +133,13 @@ async def test_a_call_that_needs_no_server_does_not_end_the_outage(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class LocalLogs(AwayProtocol):
-        async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+        async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
             self.log.append((offset, data))
 
     protocol = resilient(LocalLogs(away=3))
     with caplog.at_level(logging.WARNING, logger="ishcd.runner.resilient"):
-        heartbeat = asyncio.create_task(protocol.heartbeat("run-1", "r"))
-        await protocol.append_log("run-1", 0, b"x")
+        heartbeat = asyncio.create_task(protocol.heartbeat(LEASE))
+        await protocol.append_log(LEASE, 0, b"x")
         await heartbeat
     messages = [record.getMessage() for record in caplog.records]
     assert [("retrying" in m, "reachable" in m) for m in messages] == [

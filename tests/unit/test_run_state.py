@@ -8,7 +8,13 @@ from ishcd.services import run_state
 
 @pytest.mark.parametrize(
     ("current", "to"),
-    [("queued", "running"), ("queued", "error"), ("running", "complete"), ("running", "error")],
+    [
+        ("queued", "running"),
+        ("queued", "error"),
+        ("running", "complete"),
+        ("running", "error"),
+        ("running", "queued"),  # by its retry, for the next attempt
+    ],
 )
 def test_allowed(current: str, to: str) -> None:
     run_state.check(current, to)
@@ -18,7 +24,7 @@ def test_allowed(current: str, to: str) -> None:
     ("current", "to"),
     [
         ("queued", "complete"),
-        ("running", "queued"),
+        ("queued", "queued"),
         ("complete", "error"),
         ("error", "running"),
         ("complete", "complete"),

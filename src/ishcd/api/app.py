@@ -23,6 +23,7 @@ from ishcd.api.routers import (
     pipelines,
     project_tokens,
     projects,
+    runners,
     runs,
     users,
     workflows,
@@ -35,6 +36,7 @@ PREFIX = "/v1"
 # Most-used first: routes are matched in order.
 ROUTERS = (
     runs.reads,
+    runners.registration,
     *(
         m.router
         for m in (
@@ -50,6 +52,7 @@ ROUTERS = (
             audit,
             account,
             users,
+            runners,
             auth,
             health,
         )
@@ -118,6 +121,7 @@ PUBLIC = {
     f"{PREFIX}/auth/token",
     f"{PREFIX}/auth/login",
     f"{PREFIX}/invitations/{{token}}",
+    f"{PREFIX}/runner/register",
 }
 
 

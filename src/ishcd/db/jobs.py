@@ -23,6 +23,9 @@ class JobRecord(NamedTuple):
     timeout: int | None
     created: float
     changed: float
+    labels: str = ""  # sorted, comma-joined: a run goes only to a runner with all of them
+    retry: int = 0  # times a run that ends error goes back to the queue
+    retry_only_lost: bool = False  # ... only when its runner was lost
 
 
 _SELECT = sa.select(jobs)

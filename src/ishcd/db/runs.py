@@ -63,6 +63,9 @@ class RunRecord(NamedTuple):
     checkout_json: str | None
     log_removed: float | None  # when the retention sweep deleted its log
     created_by_token: str | None  # the API token's name, when one started the run
+    attempt: int  # claims so far: the current lease's fencing token
+    retry: int  # how many times it may be queued again after ending error
+    retry_only_lost: bool  # ... only when its runner was lost
     project_machine_name: str
     job_machine_name: str | None  # the stored job's
     job_name: str | None
@@ -118,6 +121,8 @@ class NewRun:
     concurrency_group: str | None = None
     checkout: dict[str, str] | None = None
     created_by_token: str | None = None
+    retry: int = 0
+    retry_only_lost: bool = False
 
 
 _JSON_COLUMNS = ("env", "resolved_env", "origin", "checkout")
@@ -140,7 +145,7 @@ def _run(row: Row | None) -> RunRecord | None:
     return None if row is None else RunRecord._make(row)
 
 
-_INSERT = insert(runs, exclude=("seq",))
+_INSERT = insert(runs, exclude=("seq", "attempt"))
 _BY_ID = Query(_SELECT.where(runs.c.id == sa.bindparam("id")))
 # The hot read: a run and the caller's role in its project, in one statement.
 _BY_ID_WITH_ROLE = Query(
@@ -215,6 +220,7 @@ def _claim_query(skip_locked: bool, labels: frozenset[str]) -> Query:
             started=sa.bindparam("now"),
             changed=sa.bindparam("now"),
             heartbeat=sa.bindparam("now"),
+            attempt=runs.c.attempt + 1,
         )
         .returning(runs.c.id)
     )
@@ -231,10 +237,19 @@ _HEARTBEAT = Query(
     .where(
         runs.c.id == sa.bindparam("id"),
         runs.c.runner_id == sa.bindparam("runner_id"),
+        runs.c.attempt == sa.bindparam("attempt"),
         runs.c.status == "running",
     )
     .values(heartbeat=sa.bindparam("now"))
     .returning(runs.c.cancel_requested)
+)
+_LEASE = Query(
+    sa.select(runs.c.cancel_requested).where(
+        runs.c.id == sa.bindparam("id"),
+        runs.c.runner_id == sa.bindparam("runner_id"),
+        runs.c.attempt == sa.bindparam("attempt"),
+        runs.c.status == "running",
+    )
 )
 _STALE = Query(
     sa.select(runs.c.id).where(
@@ -469,13 +484,43 @@ async def request_cancel(conn: Connection, run_id: str) -> bool:
     return await conn.execute(_REQUEST_CANCEL, id=run_id) > 0
 
 
-async def heartbeat(conn: Connection, run_id: str, runner_id: str, now: float) -> bool | None:
-    """Record that ``runner_id`` still runs ``run_id``.
+async def heartbeat(
+    conn: Connection, run_id: str, runner_id: str, attempt: int, now: float
+) -> bool | None:
+    """Record that ``runner_id`` still runs ``attempt`` of ``run_id``.
 
     Returns whether cancel was requested, or None when the run is no longer
-    this runner's to run (finished, or given up as lost).
+    this runner's to run (finished, given up as lost, or claimed again).
     """
-    row = await conn.fetch_one(_HEARTBEAT, id=run_id, runner_id=runner_id, now=now)
+    row = await conn.fetch_one(_HEARTBEAT, id=run_id, runner_id=runner_id, attempt=attempt, now=now)
+    return None if row is None else bool(row[0])
+
+
+_REQUEUE = Query(
+    sa.update(runs)
+    .where(
+        runs.c.id == sa.bindparam("id"),
+        runs.c.status == "running",
+        runs.c.attempt == sa.bindparam("attempt"),
+    )
+    .values(
+        status="queued",
+        runner_id=None,
+        heartbeat=None,
+        started=None,
+        changed=sa.bindparam("now"),
+    )
+)
+
+
+async def requeue(conn: Connection, run_id: str, attempt: int, now: float) -> bool:
+    """Running ``attempt`` of ``run_id`` back to ``queued``; False if it had moved on."""
+    return await conn.execute(_REQUEUE, id=run_id, attempt=attempt, now=now) > 0
+
+
+async def lease(conn: Connection, run_id: str, runner_id: str, attempt: int) -> bool | None:
+    """Like ``heartbeat`` without writing: whether cancel was requested, None if not held."""
+    row = await conn.fetch_one(_LEASE, id=run_id, runner_id=runner_id, attempt=attempt)
     return None if row is None else bool(row[0])
 
 

@@ -11,7 +11,15 @@ from ishcd import exceptions
 from ishcd.db.database import Database
 from ishcd.disk import DiskGuard
 from ishcd.logstore import LogStore
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
+from ishcd.runner.protocol import (
+    Assignment,
+    Control,
+    Lease,
+    LeaseLost,
+    Outcome,
+    RunnerProtocol,
+    Section,
+)
 from ishcd.services import dispatch, run_state
 from ishcd.services.runtime import Runtime
 from ishcd.signals import wait
@@ -63,46 +71,70 @@ class LocalProtocol(RunnerProtocol):
                 if run.cancel_requested:
                     self.signals.cancel.set(run.id)
                 self.signals.run.bump(run.id)
-                return Assignment(
-                    run_id=run.id,
-                    project=run.project_machine_name,
-                    job=run.job_ref[1],
-                    script=run.script,
-                    env=env.env,
-                    timeout=run.timeout,
-                    secrets=env.secrets,
-                    checkout=run.checkout,
-                    sections=run.workflow_job_id is not None,
-                )
+                return await assignment_of(claimed, self.logs)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await wait(work, remaining):
                 return None
 
-    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+    async def heartbeat(self, lease: Lease) -> Control:
         async with self.db.transaction() as conn:
-            answer = await dispatch.heartbeat(conn, run_id, runner_id)
+            answer = await dispatch.heartbeat(conn, lease.run_id, lease.runner_id, lease.attempt)
         return _CONTROL[answer]
 
-    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
-        return await wait(self.signals.cancel.register(run_id), timeout)
+    async def wait_canceled(self, lease: Lease, timeout: float) -> bool:
+        return await wait(self.signals.cancel.register(lease.run_id), timeout)
 
-    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
-        await self.logs.append(run_id, offset, data)
-        self.signals.run.bump(run_id)
+    async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
+        # Not checked against the database per chunk (the hot path): this process's
+        # own runner is lost only when its heartbeats stop landing, and the next
+        # heartbeat then answers ABANDON.
+        await self.logs.append(lease.run_id, offset, data)
+        self.signals.run.bump(lease.run_id)
 
-    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
-        await self.logs.set_sections(run_id, [dataclasses.asdict(section) for section in sections])
+    async def report_sections(self, lease: Lease, sections: list[Section]) -> None:
+        await self.logs.set_sections(
+            lease.run_id, [dataclasses.asdict(section) for section in sections]
+        )
 
-    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+    async def finish(self, lease: Lease, outcome: Outcome) -> None:
+        run_id = lease.run_id
         size = await self.logs.close(run_id)
         async with self.db.transaction() as conn:
-            await dispatch.finish_run(
+            how = await dispatch.finish_run(
                 conn,
                 self.runtime,
                 run_id,
-                runner_id,
+                lease.runner_id,
+                lease.attempt,
                 exit_code=outcome.exit_code,
                 error_reason=cast(run_state.Reason | None, outcome.error_reason),
                 log_size=size,
             )
         self.signals.cancel.discard(run_id)
+        if how is None:
+            raise LeaseLost(run_id)
+
+
+async def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment:
+    """What a runner gets for a claimed run; a later attempt's log goes on after the
+    earlier ones', from a line that says which attempt starts."""
+    run, env = claimed.run, claimed.env
+    assert env is not None
+    offset = 0
+    if run.attempt > 1:
+        note = f"attempt {run.attempt} of {run.retry + 1}: the run was queued again by its retry"
+        await logs.note(run.id, note)
+        offset = await logs.received(run.id)
+    return Assignment(
+        run_id=run.id,
+        project=run.project_machine_name,
+        job=run.job_ref[1],
+        script=run.script,
+        env=env.env,
+        timeout=run.timeout,
+        secrets=env.secrets,
+        checkout=run.checkout,
+        sections=run.workflow_job_id is not None,
+        attempt=run.attempt,
+        log_offset=offset,
+    )

@@ -37,14 +37,16 @@ async def _give_up(
     if not run_ids:
         return []
     async with db.transaction() as conn:
-        ended = await dispatch.give_up_runs(conn, runtime, run_ids, silent_since)
-    for run_id in ended:
-        await logs.note(run_id, f"{why}: the run ended")
+        moved = await dispatch.give_up_runs(conn, runtime, run_ids, silent_since)
+    for run_id, how in moved.items():
+        # A run queued again says so where its next attempt starts (``LocalProtocol.claim``).
+        if how == "ended":
+            await logs.note(run_id, f"{why}: the run ended")
         await logs.close(run_id)
         runtime.signals.cancel.set(run_id)
-    if ended:
-        log.warning("%d runs ended runner_lost: %s", len(ended), why)
-    return ended
+    if moved:
+        log.warning("%d runs given up as runner_lost: %s", len(moved), why)
+    return list(moved)
 
 
 async def recover_own_runs(

@@ -25,7 +25,14 @@ from ishcd.runner.child import Output, spawn
 from ishcd.runner.guard import Guard
 from ishcd.runner.masking import Masker
 from ishcd.runner.processes import kill_processes_of, signal_group
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol
+from ishcd.runner.protocol import (
+    Assignment,
+    Control,
+    Lease,
+    LeaseLost,
+    Outcome,
+    RunnerProtocol,
+)
 from ishcd.runner.sections import SectionTracker
 
 logger = logging.getLogger(__name__)
@@ -53,19 +60,26 @@ def base_env() -> dict[str, str]:
 
 
 class LogWriter:
-    """Appends to the run's log through the protocol, masked, keeping the byte offset."""
+    """Appends to the run's log through the protocol, masked, keeping the byte offset.
+
+    When the server says the lease is lost, ``lost`` is set and later output is
+    dropped: the run is no longer this runner's to write.
+    """
 
     def __init__(
         self,
         protocol: RunnerProtocol,
-        run_id: str,
+        lease: Lease,
         secrets: list[str],
         sections: SectionTracker | None = None,
+        offset: int = 0,
     ):
         self.protocol = protocol
-        self.run_id = run_id
-        self.offset = 0
+        self.lease = lease
+        self.run_id = lease.run_id
+        self.offset = offset  # a run queued again keeps its earlier attempts' log
         self.sections = sections  # the script's steps, found in what is written
+        self.lost = asyncio.Event()
         self._masker = Masker(secrets)
         self._lock = asyncio.Lock()
         self._at_line_start = True
@@ -85,10 +99,14 @@ class LogWriter:
         await self._append(f"{apart}[ishcd] {message}\n".encode())
 
     async def _append(self, data: bytes) -> None:
-        if not data:
+        if not data or self.lost.is_set():
             return
         async with self._lock:
-            await self.protocol.append_log(self.run_id, self.offset, data)
+            try:
+                await self.protocol.append_log(self.lease, self.offset, data)
+            except LeaseLost:
+                self.lost.set()
+                return
             if self.sections is not None and self.sections.feed(self.offset, data):
                 await self._report_sections()
             self.offset += len(data)
@@ -105,7 +123,9 @@ class LogWriter:
     async def _report_sections(self) -> None:
         assert self.sections is not None
         try:
-            await self.protocol.report_sections(self.run_id, list(self.sections.sections))
+            await self.protocol.report_sections(self.lease, list(self.sections.sections))
+        except LeaseLost:
+            self.lost.set()
         except Exception:  # the steps are a view of the log: the run goes on without them
             logger.exception("could not report the steps of run %s", self.run_id)
 
@@ -115,13 +135,25 @@ def exit_code_of(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
-async def _watch(protocol: RunnerProtocol, run_id: str, runner_id: str, every: float) -> Control:
-    while True:
-        if await protocol.wait_canceled(run_id, every):
-            return Control.CANCEL
-        control = await protocol.heartbeat(run_id, runner_id)
-        if control is not Control.CONTINUE:
-            return control
+async def _watch(protocol: RunnerProtocol, log: LogWriter, every: float) -> Control:
+    """Heartbeats until the run is canceled or lost (by a heartbeat or a log append)."""
+    lost = asyncio.create_task(log.lost.wait())
+    canceled: asyncio.Task[bool] | None = None
+    try:
+        while True:
+            canceled = asyncio.create_task(protocol.wait_canceled(log.lease, every))
+            await asyncio.wait({canceled, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if lost.done():
+                return Control.ABANDON
+            if canceled.result():
+                return Control.CANCEL
+            control = await protocol.heartbeat(log.lease)
+            if control is not Control.CONTINUE:
+                return control
+    finally:
+        lost.cancel()
+        if canceled is not None:
+            canceled.cancel()
 
 
 async def _pump(stream: Output, log: LogWriter) -> None:
@@ -146,8 +178,11 @@ class Execution:
         self.runner_id = runner_id
         self.config = config
         self.run_dir = config.work_dir / assignment.run_id
+        self.lease = Lease(assignment.run_id, runner_id, assignment.attempt)
         tracker = SectionTracker() if assignment.sections else None
-        self.log = LogWriter(protocol, assignment.run_id, assignment.secrets, tracker)
+        self.log = LogWriter(
+            protocol, self.lease, assignment.secrets, tracker, assignment.log_offset
+        )
         self._abort = asyncio.Event()
 
     def abort(self) -> None:
@@ -161,9 +196,12 @@ class Execution:
             with contextlib.suppress(Exception):
                 await self.log.note(f"runner failure: {exc!r}")
             outcome, report = Outcome(None, "setup_failed"), True
-        if report:
+        if report and not self.log.lost.is_set():
             await self.log.end_sections(outcome)
-            await self.protocol.finish(self.assignment.run_id, self.runner_id, outcome)
+            try:
+                await self.protocol.finish(self.lease, outcome)
+            except LeaseLost:
+                logger.warning("run %s was no longer this runner's at its end", self.lease.run_id)
         if not self.config.keep_workspaces:
             await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
         return outcome
@@ -214,14 +252,7 @@ class Execution:
         self.guard.group(self.assignment.run_id, child.pid)
         exited = child.exited
         pump = asyncio.create_task(_pump(child.output, self.log))
-        watch = asyncio.create_task(
-            _watch(
-                self.protocol,
-                self.assignment.run_id,
-                self.runner_id,
-                self.config.heartbeat_interval,
-            )
-        )
+        watch = asyncio.create_task(_watch(self.protocol, self.log, self.config.heartbeat_interval))
         aborted = asyncio.create_task(self._abort.wait())
         try:
             waits: set[asyncio.Future[Any]] = {exited, watch, aborted}

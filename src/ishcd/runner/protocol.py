@@ -28,6 +28,29 @@ class Assignment:
     # The script announces its steps with lines "[ishcd] step N/M: NAME" (a pipeline
     # job's): report them as sections (``RunnerProtocol.report_sections``).
     sections: bool = False
+    # The lease's fencing token: which claim of the run this is (from 1).
+    attempt: int = 1
+    # Where this attempt's output starts: a run queued again after its runner was
+    # lost keeps the log of its earlier attempts.
+    log_offset: int = 0
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A runner's hold on one run: every call about the run names it.
+
+    The server refuses anything for an attempt that is no longer the run's
+    current one (``LeaseLost``), so a runner that lost a run can never write
+    to it or finish it.
+    """
+
+    run_id: str
+    runner_id: str
+    attempt: int
+
+
+class LeaseLost(Exception):
+    """The run is no longer this runner's: it ended, or was given to another attempt."""
 
 
 @dataclass(frozen=True)
@@ -62,26 +85,29 @@ class Control(enum.Enum):
 
 
 class RunnerProtocol(abc.ABC):
+    """What a runner asks of the server. Calls naming a lease raise ``LeaseLost``
+    when it is no longer current (``heartbeat`` answers ``Control.ABANDON``)."""
+
     @abc.abstractmethod
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         """The oldest queued run, now running for ``runner_id``; None after the wait."""
 
     @abc.abstractmethod
-    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+    async def heartbeat(self, lease: Lease) -> Control:
         """Say the run is still alive; learn whether to go on."""
 
     @abc.abstractmethod
-    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
+    async def wait_canceled(self, lease: Lease, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True as soon as the run is canceled."""
 
     @abc.abstractmethod
-    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+    async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
         """Add output at byte ``offset`` of the run's log (a retry never duplicates)."""
 
     @abc.abstractmethod
-    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+    async def report_sections(self, lease: Lease, sections: list[Section]) -> None:
         """The run's sections so far, all of them: a repeat or a retry replaces them."""
 
     @abc.abstractmethod
-    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+    async def finish(self, lease: Lease, outcome: Outcome) -> None:
         """Report the end of the run."""

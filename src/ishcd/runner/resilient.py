@@ -23,7 +23,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from ishcd import exceptions
-from ishcd.runner.protocol import Assignment, Control, Outcome, RunnerProtocol, Section
+from ishcd.runner.protocol import (
+    Assignment,
+    Control,
+    Lease,
+    Outcome,
+    RunnerProtocol,
+    Section,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,40 +137,40 @@ class ResilientProtocol(RunnerProtocol):
         self.outage.succeeded("claim")
         return assignment
 
-    async def heartbeat(self, run_id: str, runner_id: str) -> Control:
+    async def heartbeat(self, lease: Lease) -> Control:
         return await self._retry(
             "heartbeat",
-            f"a heartbeat of run {run_id}",
-            lambda: self.inner.heartbeat(run_id, runner_id),
+            f"a heartbeat of run {lease.run_id}",
+            lambda: self.inner.heartbeat(lease),
         )
 
-    async def wait_canceled(self, run_id: str, timeout: float) -> bool:
+    async def wait_canceled(self, lease: Lease, timeout: float) -> bool:
         try:
-            canceled = await self.inner.wait_canceled(run_id, timeout)
+            canceled = await self.inner.wait_canceled(lease, timeout)
         except exceptions.Unavailable as exc:
-            self.outage.failed("wait_canceled", f"waiting on run {run_id}", exc)
+            self.outage.failed("wait_canceled", f"waiting on run {lease.run_id}", exc)
             await self._pause(timeout)
             return False
         self.outage.succeeded("wait_canceled")
         return canceled
 
-    async def append_log(self, run_id: str, offset: int, data: bytes) -> None:
+    async def append_log(self, lease: Lease, offset: int, data: bytes) -> None:
         await self._retry(
             "append_log",
-            f"writing the log of run {run_id}",
-            lambda: self.inner.append_log(run_id, offset, data),
+            f"writing the log of run {lease.run_id}",
+            lambda: self.inner.append_log(lease, offset, data),
         )
 
-    async def report_sections(self, run_id: str, sections: list[Section]) -> None:
+    async def report_sections(self, lease: Lease, sections: list[Section]) -> None:
         await self._retry(
             "report_sections",
-            f"reporting the steps of run {run_id}",
-            lambda: self.inner.report_sections(run_id, sections),
+            f"reporting the steps of run {lease.run_id}",
+            lambda: self.inner.report_sections(lease, sections),
         )
 
-    async def finish(self, run_id: str, runner_id: str, outcome: Outcome) -> None:
+    async def finish(self, lease: Lease, outcome: Outcome) -> None:
         await self._retry(
             "finish",
-            f"recording the end of run {run_id}",
-            lambda: self.inner.finish(run_id, runner_id, outcome),
+            f"recording the end of run {lease.run_id}",
+            lambda: self.inner.finish(lease, outcome),
         )

@@ -14,6 +14,7 @@ from ishcd.services import run_end, run_env, run_state
 from ishcd.services.runtime import Runtime
 
 Heartbeat = Literal["continue", "cancel", "gone"]
+Ended = Literal["ended", "queued"] | None
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,17 @@ async def _setup_failed(
     return Claimed(run, None, problem)
 
 
-async def heartbeat(conn: Connection, run_id: str, runner_id: str) -> Heartbeat:
-    """Record a runner's heartbeat; tell it whether to go on."""
-    canceled = await runs_db.heartbeat(conn, run_id, runner_id, time.time())
+async def heartbeat(conn: Connection, run_id: str, runner_id: str, attempt: int) -> Heartbeat:
+    """Record a runner's heartbeat for ``attempt`` of the run; tell it whether to go on."""
+    canceled = await runs_db.heartbeat(conn, run_id, runner_id, attempt, time.time())
+    if canceled is None:
+        return "gone"
+    return "cancel" if canceled else "continue"
+
+
+async def check_lease(conn: Connection, run_id: str, runner_id: str, attempt: int) -> Heartbeat:
+    """Like ``heartbeat``, without recording one (before a log append)."""
+    canceled = await runs_db.lease(conn, run_id, runner_id, attempt)
     if canceled is None:
         return "gone"
     return "cancel" if canceled else "continue"
@@ -80,49 +89,49 @@ async def finish_run(
     runtime: Runtime,
     run_id: str,
     runner_id: str,
+    attempt: int,
     *,
     exit_code: int | None,
     error_reason: run_state.Reason | None,
     log_size: int,
-) -> bool:
-    """Record how a running run ended; False if it was not this runner's any more."""
+) -> Ended:
+    """Record how ``attempt`` of a running run ended: ``ended``, or ``queued`` again by its
+    retry; None if it was not this runner's current attempt any more."""
     run = await runs_db.get_run(conn, run_id)
-    if run is None or run.status != run_state.RUNNING or run.runner_id != runner_id:
-        return False
+    if (
+        run is None
+        or run.status != run_state.RUNNING
+        or run.runner_id != runner_id
+        or run.attempt != attempt
+    ):
+        return None
     if error_reason is None and exit_code != 0:
         error_reason = "failed"
-    if error_reason is None:
-        return await run_end.end_run(
-            conn, runtime, run, run_state.COMPLETE, exit_code=exit_code, log_size=log_size
-        )
-    return await run_end.end_run(
-        conn,
-        runtime,
-        run,
-        run_state.ERROR,
-        reason=error_reason,
-        exit_code=exit_code,
-        log_size=log_size,
+    to: Literal["complete", "error"] = "complete" if error_reason is None else "error"
+    return await run_end.end_attempt(
+        conn, runtime, run, to, reason=error_reason, exit_code=exit_code, log_size=log_size
     )
 
 
 async def give_up_runs(
     conn: Connection, runtime: Runtime, run_ids: list[str], silent_since: float | None = None
-) -> list[str]:
-    """End these running runs ``error``/``runner_lost``; the ids actually ended.
+) -> dict[str, str]:
+    """End these running runs ``error``/``runner_lost`` (or queue them again, by their
+    retry): the ids actually moved, each with ``ended`` or ``queued``.
 
     With ``silent_since``, only runs with no heartbeat since then.
     """
-    ended = []
+    moved: dict[str, str] = {}
     for run_id in run_ids:
         run = await runs_db.get_run(conn, run_id)
         if run is None or run.status != run_state.RUNNING:
             continue
         if silent_since is not None and (run.heartbeat or 0) >= silent_since:
             continue
-        if await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="runner_lost"):
-            ended.append(run_id)
-    return ended
+        how = await run_end.end_attempt(conn, runtime, run, run_state.ERROR, reason="runner_lost")
+        if how is not None:
+            moved[run_id] = how
+    return moved
 
 
 async def stale_runs(conn: Connection, silent_since: float) -> list[str]:

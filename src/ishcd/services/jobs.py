@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 from typing import Any
 
@@ -19,7 +20,36 @@ from ishcd.services.limits import Limits
 from ishcd.services.principal import Caller
 from ishcd.vault import Vault
 
-EDITABLE = ("name", "machine_name", "description", "script", "variables", "timeout")
+EDITABLE = (
+    "name",
+    "machine_name",
+    "description",
+    "script",
+    "variables",
+    "timeout",
+    "labels",
+    "retry",
+    "retry_only_lost",
+)
+LABEL = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+MAX_RETRY = 10
+
+
+def check_labels(labels: list[str]) -> str:
+    """A job's labels as stored (sorted, comma-joined), or a 422 naming the field."""
+    for index, label in enumerate(labels):
+        if not isinstance(label, str) or not LABEL.fullmatch(label):
+            raise exceptions.ValidationFailed.one(
+                f"labels.{index}", "must be 1 to 64 letters, digits, _ . : -"
+            )
+    unique = sorted(set(labels))
+    if len(unique) > runs_db.MAX_RUNNER_LABELS:
+        raise exceptions.ValidationFailed.one(
+            "labels", f"at most {runs_db.MAX_RUNNER_LABELS} labels"
+        )
+    return ",".join(unique)
+
+
 ENCRYPTED_DEFAULT = "encrypted_default"
 
 
@@ -43,6 +73,9 @@ async def create_job(
     script: str,
     declared: list[dict[str, Any]],
     timeout: int | None,
+    labels: list[str] | None = None,
+    retry: int = 0,
+    retry_only_lost: bool = False,
     limits: Limits = limits_mod.DEFAULT,
 ) -> tuple[ProjectRecord, JobRecord]:
     """Create a job in a project (project admins)."""
@@ -67,6 +100,9 @@ async def create_job(
         timeout=timeout,
         created=now,
         changed=now,
+        labels=check_labels(labels or []),
+        retry=retry,
+        retry_only_lost=retry_only_lost,
     )
 
     async def insert(chosen: str) -> None:
@@ -147,6 +183,11 @@ async def update_job(
             raise exceptions.ValidationFailed.one(required, "must not be null")
     if "script" in values:
         limits_mod.check_script(values["script"], limits)
+    for required in ("labels", "retry", "retry_only_lost"):
+        if required in values and values[required] is None:
+            raise exceptions.ValidationFailed.one(required, "must not be null")
+    if "labels" in values:
+        values["labels"] = check_labels(values["labels"])
     if "variables" in values:
         declared = variables.check_declarations(values["variables"], limits)
         values["variables"] = seal_variables(vault, declared, before=job.variables)

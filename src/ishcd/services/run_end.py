@@ -40,6 +40,44 @@ async def end_run(
     return ended
 
 
+# Reasons a stored job's ``retry`` puts a run back in the queue for (``runner_lost``
+# always; the others unless ``retry_only_lost``): not a cancel, nor a run that
+# could not be set up (its next attempt would fail the same way).
+RETRIED: frozenset[str] = frozenset({"runner_lost", "failed", "timed_out"})
+
+
+def should_retry(run: RunRecord, reason: run_state.Reason | None) -> bool:
+    """Whether ``run``'s current attempt, ending with ``reason``, earns another."""
+    if reason not in RETRIED or run.cancel_requested or run.attempt > run.retry:
+        return False
+    return reason == "runner_lost" or not run.retry_only_lost
+
+
+async def end_attempt(
+    conn: Connection,
+    runtime: Runtime,
+    run: RunRecord,
+    to: Literal["complete", "error"],
+    *,
+    reason: run_state.Reason | None = None,
+    exit_code: int | None = None,
+    log_size: int | None = None,
+) -> Literal["ended", "queued"] | None:
+    """End the running ``run``'s current attempt: the run ends, or goes back to the
+    queue when its ``retry`` says so. None if something else moved it first."""
+    if to == run_state.ERROR and should_retry(run, reason):
+        if not await run_state.requeue(conn, run):
+            return None
+        signals = runtime.signals
+        conn.on_commit(signals.work.bump)
+        conn.on_commit(lambda: signals.run.bump(run.id))
+        return "queued"
+    ended = await end_run(
+        conn, runtime, run, to, reason=reason, exit_code=exit_code, log_size=log_size
+    )
+    return "ended" if ended else None
+
+
 async def stop_run(conn: Connection, runtime: Runtime, run: RunRecord) -> RunRecord:
     """Cancel: a queued run ends at once, a running one is told to stop."""
     if run.status == run_state.QUEUED:

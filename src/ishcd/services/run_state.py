@@ -29,7 +29,7 @@ REASONS: tuple[Reason, ...] = ("failed", "canceled", "timed_out", "runner_lost",
 
 ALLOWED: dict[str, frozenset[str]] = {
     QUEUED: frozenset({RUNNING, ERROR}),
-    RUNNING: frozenset({COMPLETE, ERROR}),
+    RUNNING: frozenset({COMPLETE, ERROR, QUEUED}),  # queued again: its retry
     COMPLETE: frozenset(),
     ERROR: frozenset(),
 }
@@ -67,6 +67,15 @@ async def finish(
             "log_size": log_size,
         },
     )
+
+
+async def requeue(conn: Connection, run: RunRecord) -> bool:
+    """Put a running run back in the queue for its next attempt; False if it moved on.
+
+    Only the attempt that was current when ``run`` was read is put back.
+    """
+    check(run.status, QUEUED)
+    return await runs_db.requeue(conn, run.id, run.attempt, time.time())
 
 
 # The claim statement (db.runs.claim_next) is the queued -> running move.

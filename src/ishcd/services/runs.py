@@ -77,6 +77,9 @@ async def create_run(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created=time.time(),
+        labels=job.labels,
+        retry=job.retry,
+        retry_only_lost=job.retry_only_lost,
     )
     await runs_db.insert_run(conn, new)
     target = ("run", new.id, job.machine_name)
@@ -108,11 +111,14 @@ async def create_run(
         finished=None,
         workflow_job_id=None,
         origin_json=None,
-        labels="",
+        labels=job.labels,
         concurrency_group=None,
         checkout_json=None,
         log_removed=None,
         created_by_token=caller.token_name,
+        attempt=0,
+        retry=job.retry,
+        retry_only_lost=job.retry_only_lost,
         project_machine_name=project.machine_name,
         job_machine_name=job.machine_name,
         job_name=job.name,

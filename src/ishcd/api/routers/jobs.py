@@ -58,6 +58,9 @@ async def create_job(request: Request, project_ish: str, body: JobIn) -> JobOut:
             script=body.the_script,
             declared=[v.model_dump() for v in body.variables],
             timeout=body.timeout,
+            labels=body.labels,
+            retry=body.retry.count,
+            retry_only_lost=body.retry.only_lost,
             limits=ctx.server.limits,
         )
     return JobOut.of(job, project)

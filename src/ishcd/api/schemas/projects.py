@@ -192,6 +192,26 @@ def script_sent(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+LABELS_DOC = (
+    "Runner labels: a run of the job goes only to a runner that has all of them "
+    "(the embedded runner has `local`); at most 8, each 1 to 64 letters, digits, _ . : -"
+)
+RETRY_DOC = (
+    "How many times a run that ends `error` goes back to the queue (`failed`, `timed_out`, "
+    "`runner_lost`; not `canceled`), and whether only when its runner was lost. "
+    "An integer is the count."
+)
+
+
+class Retry(BaseModel):
+    count: int = Field(default=0, ge=0, le=10)
+    only_lost: bool = False
+
+
+def _retry(value: Any) -> Any:
+    return {"count": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class JobIn(Labelled):
     label: str | None = _label()
     name: str = Field(min_length=1, max_length=200, description=NAME_DOC)
@@ -209,8 +229,11 @@ class JobIn(Labelled):
     timeout: int | None = Field(
         default=None, ge=1, le=7 * 86400, description="Seconds; the server default when null"
     )
+    labels: list[str] = Field(default_factory=list, max_length=8, description=LABELS_DOC)
+    retry: Retry = Field(default_factory=Retry, description=RETRY_DOC)
 
     _script = field_validator("script")(script_sent)
+    _retry = field_validator("retry", mode="before")(_retry)
 
     @property
     def the_script(self) -> str:
@@ -231,14 +254,21 @@ class JobPatch(Labelled):
     )
     variables: list[Variable] | None = None
     timeout: int | None = Field(default=None, ge=1, le=7 * 86400)
+    labels: list[str] | None = Field(default=None, max_length=8, description=LABELS_DOC)
+    retry: Retry | None = Field(default=None, description=RETRY_DOC)
 
     _script = field_validator("script")(one_script)
+    _retry = field_validator("retry", mode="before")(_retry)
 
     def changes(self) -> dict[str, Any]:
-        """The fields sent, ``rawCommands`` as ``script``."""
+        """The fields sent, ``rawCommands`` as ``script``, ``retry`` as its two columns."""
         sent = super().changes()
         if "raw_commands" in sent:
             sent["script"] = sent.pop("raw_commands")
+        if "retry" in sent:
+            retry = sent.pop("retry")
+            sent["retry"] = None if retry is None else retry["count"]
+            sent["retry_only_lost"] = None if retry is None else retry["only_lost"]
         return sent
 
 
@@ -269,6 +299,8 @@ class JobOut(BaseModel):
     script: str
     variables: list[Variable]
     timeout: int | None
+    labels: list[str]
+    retry: Retry
     project: ProjectRef
     created: int
     changed: int
@@ -283,6 +315,8 @@ class JobOut(BaseModel):
             script=job.script,
             variables=shown_variables(job.variables),
             timeout=job.timeout,
+            labels=[label for label in job.labels.split(",") if label],
+            retry=Retry(count=job.retry, only_lost=job.retry_only_lost),
             project=ProjectRef(id=project.id, machine_name=project.machine_name),
             created=int(job.created),
             changed=int(job.changed),
