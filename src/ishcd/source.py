@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,33 @@ def _is_ancestor(path: Path, commit: str, ref: str) -> bool:
     return True
 
 
+# Where bundles are made, beside the mirrors (no project id starts with a dot).
+BUNDLES = ".bundles"
+BUNDLE_REF = "refs/heads/ishcd"
+
+
+def _bundle(mirror: Path, revision: str, dest: Path) -> None:
+    """Write a bundle of ``revision`` from ``mirror`` to ``dest``.
+
+    A bundle is made of refs, and the mirror's refs are its remote's (a fetch
+    with ``--prune`` would delete one of ours): so a scratch repository that
+    borrows the mirror's objects (alternates) names the revision with a ref of
+    its own, and its HEAD, so that a plain clone of the bundle checks it out.
+    """
+    if not (mirror / "HEAD").exists():
+        raise GitError("the project's repository has not been fetched here")
+    scratch = dest.with_suffix(".git")
+    try:
+        _run(["init", "--quiet", "--bare", str(scratch)], 30)
+        alternates = scratch / "objects" / "info" / "alternates"
+        alternates.write_text(f"{(mirror / 'objects').resolve()}\n")
+        _run(["-C", str(scratch), "update-ref", BUNDLE_REF, f"{revision}^{{commit}}"], 30)
+        _run(["-C", str(scratch), "symbolic-ref", "HEAD", BUNDLE_REF], 30)
+        _run(["-C", str(scratch), "bundle", "create", "--quiet", str(dest), "HEAD", BUNDLE_REF])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 class Mirrors:
     """Bare mirrors of project repositories, one per project."""
 
@@ -112,6 +140,22 @@ class Mirrors:
 
     def path(self, project_id: str) -> Path:
         return self.root / f"{project_id}.git"
+
+    async def bundle(self, project_id: str, revision: str) -> Path:
+        """A git bundle of ``revision`` and its history, made from the project's mirror,
+        for a runner that cannot read the repository (an agent elsewhere): a file
+        the caller deletes. ``GitError`` when the mirror lacks the revision."""
+        if not valid_revision(revision):
+            raise GitError(f"{revision!r} is not a revision")
+        place = self.root / BUNDLES
+        place.mkdir(parents=True, exist_ok=True)
+        dest = place / f"{uuid.uuid4().hex}.bundle"
+        try:
+            await asyncio.to_thread(_bundle, self.path(project_id), revision, dest)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        return dest
 
     def remove(self, project_id: str) -> None:
         """Forget a project's mirror (its project is gone)."""

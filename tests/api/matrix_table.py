@@ -24,8 +24,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ishcd.services import registration_tokens
-from ishcd.services.principal import Caller
 from tests.api.matrix_world import (
     ACCOUNTS,
     ADMIN,
@@ -215,13 +213,25 @@ async def an_invitation(world: World, who: str) -> Call:
     return Call({"token": made["token"]}, json=accept)
 
 
+async def a_registration_token(world: World, who: str) -> Call:
+    made = await world.setup(
+        "POST", "/v1/runners/registration-tokens", json={"description": f"fleet {world.tag}"}
+    )
+    return Call({"token_id": made["id"]})
+
+
 async def a_runner_registration(world: World, who: str) -> Call:
     """A runner's registration: the registration token is its only credential."""
-    async with world.api.server.database.transaction() as conn:
-        made = await registration_tokens.create_registration_token(
-            conn, Caller(user_id="", username="admin", is_admin=True), f"fleet {world.tag}"
-        )
-    return Call(json={"token": made.token, "name": f"runner-{world.tag}", "labels": ["linux"]})
+    made = await world.setup(
+        "POST", "/v1/runners/registration-tokens", json={"description": f"fleet {world.tag}"}
+    )
+    return Call(json={"token": made["token"], "name": f"runner-{world.tag}", "labels": ["linux"]})
+
+
+async def a_runner(world: World, who: str) -> Call:
+    registration = await a_runner_registration(world, who)
+    made = await world.setup("POST", "/v1/runner/register", ANONYMOUS, registration.json)
+    return Call({"runner_id": made["id"]})
 
 
 # A pipeline that holds at an approval, then would run a job; and names a promotion.
@@ -380,6 +390,25 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", "/v1/users/{user_ish}", site_admins(200), another_user),
     Operation("PATCH", "/v1/users/{user_ish}", site_admins(200), make_myself_site_admin),
     Operation("DELETE", "/v1/users/{user_ish}", site_admins(204), user_to_delete),
+    # Runners and their registration tokens (site admins).
+    Operation("GET", "/v1/runners", site_admins(200), a_runner),
+    Operation("GET", "/v1/runners/{runner_id}", site_admins(200), a_runner),
+    Operation("POST", "/v1/runners/{runner_id}/pause", site_admins(200), a_runner),
+    Operation("POST", "/v1/runners/{runner_id}/resume", site_admins(200), a_runner),
+    Operation("DELETE", "/v1/runners/{runner_id}", site_admins(204), a_runner),
+    Operation("GET", "/v1/runners/registration-tokens", site_admins(200), a_registration_token),
+    Operation(
+        "POST",
+        "/v1/runners/registration-tokens",
+        site_admins(201),
+        body(lambda w: {"description": f"fleet {w.tag}"}),
+    ),
+    Operation(
+        "DELETE",
+        "/v1/runners/registration-tokens/{token_id}",
+        site_admins(204),
+        a_registration_token,
+    ),
     # Public: getting a token, invitations, health.
     Operation("GET", "/v1/auth/token", public(200), an_api_token),
     Operation("POST", "/v1/auth/login", public(200), a_password_user),
@@ -389,3 +418,44 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", "/v1/health", public(200)),
     Operation("GET", "/v1/health/ready", public(200)),
 )
+
+
+# The runner protocol (agents' calls, /v1/runner/jobs/…): only a runner's credential
+# works there, so every principal here is refused. tests/api/test_runner_*.py drive
+# it with one.
+
+
+def runners_only() -> Expected:
+    return dict.fromkeys(PRINCIPALS, 401)
+
+
+def an_attempt(**extra: Any) -> Prepare:
+    """A call about attempt 1 of a queued run."""
+
+    async def prepare(world: World, who: str) -> Call:
+        run = await queued_run(world, who)
+        return Call(run.params, json={"attempt": 1, **extra})
+
+    return prepare
+
+
+async def an_attempts_log(world: World, who: str) -> Call:
+    run = await queued_run(world, who)
+    return Call(run.params, query={"attempt": "1", "offset": "0"})
+
+
+RUNNER_JOBS = (
+    Operation("POST", "/v1/runner/jobs/request", runners_only(), body(lambda w: {"wait": 0})),
+    Operation("POST", "/v1/runner/jobs/{run_id}/heartbeat", runners_only(), an_attempt()),
+    Operation("POST", "/v1/runner/jobs/{run_id}/control", runners_only(), an_attempt(wait=0)),
+    Operation("PUT", "/v1/runner/jobs/{run_id}/log", runners_only(), an_attempts_log),
+    Operation("PUT", "/v1/runner/jobs/{run_id}/sections", runners_only(), an_attempt(sections=[])),
+    Operation(
+        "POST",
+        "/v1/runner/jobs/{run_id}/finish",
+        runners_only(),
+        an_attempt(exit_code=0, log_size=0),
+    ),
+    Operation("GET", "/v1/runner/jobs/{run_id}/source", runners_only(), an_attempts_log),
+)
+TABLE = (*TABLE, *RUNNER_JOBS)

@@ -94,3 +94,40 @@ async def test_swagger_ui_is_served_without_internet(api: Api) -> None:
     script = await api.http.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
     assert script.status_code == 200
     assert len(script.content) > 100_000
+
+
+RUNNER_JOBS = {
+    ("/v1/runner/jobs/request", "post"): "AssignmentOut",
+    ("/v1/runner/jobs/{run_id}/heartbeat", "post"): "ControlOut",
+    ("/v1/runner/jobs/{run_id}/control", "post"): "ControlOut",
+    ("/v1/runner/jobs/{run_id}/log", "put"): "LogSizeOut",
+    ("/v1/runner/jobs/{run_id}/sections", "put"): None,
+    ("/v1/runner/jobs/{run_id}/finish", "post"): "FinishOut",
+    ("/v1/runner/jobs/{run_id}/source", "get"): None,
+}
+
+
+async def test_the_runner_protocol_is_documented(spec: dict[str, Any]) -> None:
+    assert spec["components"]["securitySchemes"]["runner"]["scheme"] == "bearer"
+    for (path, method), model in RUNNER_JOBS.items():
+        operation = spec["paths"][path][method]
+        where = f"{method.upper()} {path}"
+        assert operation["tags"] == ["runner"], where
+        assert operation["security"] == [{"runner": []}], where  # only a runner's credential
+        responses = operation["responses"]
+        if model is not None:
+            schema = responses["200"]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": f"#/components/schemas/{model}"}, where
+        if "{run_id}" in path:
+            assert "409" in responses, where  # the lease
+    assert "204" in spec["paths"]["/v1/runner/jobs/request"]["post"]["responses"]
+    assert "204" in spec["paths"]["/v1/runner/jobs/{run_id}/sections"]["put"]["responses"]
+    log = spec["paths"]["/v1/runner/jobs/{run_id}/log"]["put"]
+    assert "application/octet-stream" in log["requestBody"]["content"]
+    assert {"413", "416"} <= set(log["responses"])
+    assert "X-Log-Size" in log["responses"]["416"]["headers"]
+    finish = spec["paths"]["/v1/runner/jobs/{run_id}/finish"]["post"]
+    assert "X-Log-Size" in finish["responses"]["416"]["headers"]
+    source = spec["paths"]["/v1/runner/jobs/{run_id}/source"]["get"]["responses"]["200"]
+    assert "application/x-git-bundle" in source["content"]
+    assert spec["paths"]["/v1/runner/register"]["post"]["security"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -143,7 +144,8 @@ async def test_runner_administration_is_audited(api: Api) -> None:
         ("runner.register", made["id"]),
         ("runner_registration_token.create", token_id),
     ]
-    assert events[4]["actor"] is None or events[4]["actor"].get("username") is None
+    assert events[4]["actor"]["type"] == "anonymous"  # the registration token's holder
+    assert events[4]["ip"] == "127.0.0.1"
     assert events[4]["details"]["registration_token"] == token_id
 
 
@@ -173,3 +175,24 @@ async def test_a_runner_credential_is_refused_outside_the_runner_protocol(api: A
         assert response.status_code == 401, path
     again = await api.http.post("/v1/runner/register", json=runner_body(credential))
     assert again.status_code == 401
+
+
+async def test_a_runner_credential_opens_no_operation_outside_the_runner_protocol(
+    api: Api,
+) -> None:
+    """Every authenticated operation of the OpenAPI document but ``/v1/runner/…``: 401."""
+    _, token = await registration_token(api)
+    credential = (await register(api, token))["credential"]
+    spec = (await api.http.get("/v1/swagger.json")).json()
+    checked = []
+    for path, operations in spec["paths"].items():
+        if path.startswith("/v1/runner/"):
+            continue
+        for method, operation in operations.items():
+            if operation.get("security") == []:
+                continue  # public
+            url = re.sub(r"\{[^}]+\}", "x", path)
+            response = await api.http.request(method.upper(), url, headers=bearer(credential))
+            assert response.status_code == 401, (method, path, response.text)
+            checked.append((method, path))
+    assert len(checked) > 50

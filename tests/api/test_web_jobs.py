@@ -508,3 +508,29 @@ async def test_an_edit_without_a_machine_name_keeps_the_old_one(api: Api) -> Non
     job = (await api.get(f"/v1/projects/{project['id']}/jobs/deploy")).json()
     assert job["name"] == "Renamed"
     assert job["variables"] == []  # the form had no rows: it declares none
+
+
+async def test_the_job_form_sets_runner_labels_and_retry(api: Api) -> None:
+    project = await _project(api, alice="admin")
+    async with browser(api) as web:
+        token = await sign_in(web, "alice")
+        sent = _new_job_form(token, labels="gpu, linux  gpu", retry="2", retry_only_lost="on")
+        created = await web.post("/projects/web-shop/jobs/new", data=sent)
+        assert created.status_code == 303, created.text
+        shown = await web.get(created.headers["location"])
+        assert "<code>gpu</code> <code>linux</code>" in shown.text
+        assert "up to 2 times, only when the runner was lost" in shown.text
+        form = await web.get("/projects/web-shop/jobs/back-up-prod/edit")
+        assert 'value="gpu linux"' in _field(form.text, "labels")
+        assert 'value="2"' in _field(form.text, "retry")
+        assert "checked" in _field(form.text, "retry_only_lost")
+        for field, bad in (
+            ("labels.0", {"labels": "no/slashes"}),
+            ("retry.count", {"retry": "11"}),
+        ):
+            page = await web.post("/projects/web-shop/jobs/new", data=_new_job_form(token, **bad))
+            assert page.status_code == 422
+            assert f"<strong>{field}</strong>" in page.text
+    job = (await api.get(f"/v1/projects/{project['id']}/jobs/back-up-prod")).json()
+    assert job["labels"] == ["gpu", "linux"]
+    assert job["retry"] == {"count": 2, "only_lost": True}

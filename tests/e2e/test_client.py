@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,3 +251,16 @@ def test_projects_and_jobs_read_change_and_delete(client: Client) -> None:
     project.delete()
     with pytest.raises(NotFound):
         project.get()
+
+
+def test_a_job_with_labels_and_retry_runs_again_after_a_failure(
+    client: Client, tmp_path: Path
+) -> None:
+    marker = tmp_path / "tried"
+    script = f"[ -e {marker} ] || {{ touch {marker}; exit 5; }}; echo second"
+    project = make_job(client, script, "flaky", labels=["local"], retry=1)
+    job = project.jobs("flaky").get()
+    assert job.labels == ["local"]
+    assert job.retry == {"count": 1, "only_lost": False}
+    run = project.jobs("flaky").runs().create(wait=True, timeout=30)
+    assert run.status == "complete"

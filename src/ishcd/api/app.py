@@ -23,6 +23,7 @@ from ishcd.api.routers import (
     pipelines,
     project_tokens,
     projects,
+    runner,
     runners,
     runs,
     users,
@@ -37,6 +38,7 @@ PREFIX = "/v1"
 ROUTERS = (
     runs.reads,
     runners.registration,
+    runner.router,
     *(
         m.router
         for m in (
@@ -95,7 +97,9 @@ def create_app(settings: Settings, server: Server | None = None) -> FastAPI:
     )
     app.state.server = the_server
     errors.install(app)
-    app.add_middleware(guard.RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        guard.RequestGuard, max_body_bytes=settings.max_body_bytes, streamed=runner.STREAMED
+    )
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
     _mount_docs(app)
@@ -124,6 +128,15 @@ PUBLIC = {
     f"{PREFIX}/runner/register",
 }
 
+# Agents' calls: only a runner's credential works there (ishcd.api.runner_auth).
+RUNNER_PATHS = f"{PREFIX}/runner/jobs/"
+RUNNER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A runner's credential (`ishr_…`, from `POST /v1/runner/register`): "
+    "the only one `/v1/runner/jobs/…` takes, and taken nowhere else",
+}
+
 
 def _finish_openapi(app: FastAPI) -> None:
     """Declare the auth schemes once (instead of a parsing dependency on every
@@ -148,11 +161,14 @@ def _finish_openapi(app: FastAPI) -> None:
                 "description": "The API token as the user name, no password",
             },
         }
+        schema["components"]["securitySchemes"]["runner"] = RUNNER_SCHEME
         schema["security"] = [{"bearer": []}, {"basic": []}]
         for path, operations in schema["paths"].items():
             for operation in operations.values():
                 if path in PUBLIC:
                     operation["security"] = []
+                elif path.startswith(RUNNER_PATHS):
+                    operation["security"] = [{"runner": []}]
                 # The request guard answers these to any operation (ishcd.api.guard):
                 # 422 for a NUL in the query, 413 for a body over the limit.
                 operation["responses"].setdefault("422", {})

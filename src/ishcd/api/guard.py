@@ -7,6 +7,8 @@ client polls a run, it adds three cheap checks (path, query, method).
 - A body larger than ``max_body_bytes`` is a 413, whether its Content-Length
   says so or, sent chunked, it grows past the limit while it is read ahead.
   The body is never held past the limit, and nobody is authenticated first.
+  Paths matching ``streamed`` are left alone: their routes read their body
+  as it streams in, with a limit of their own (an agent's log chunks).
 - A NUL character (``%00``) in the path is a 404: no project, job or run has
   one in its name or id. In the query it is a 422 naming the parameter.
   PostgreSQL cannot store NUL in text, and no name or token ever holds one.
@@ -14,6 +16,7 @@ client polls a run, it adds three cheap checks (path, query, method).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from fastapi.responses import JSONResponse
@@ -32,9 +35,12 @@ class BodyTooLarge(Exception):
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, streamed: re.Pattern[str] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,7 +53,9 @@ class RequestGuard:
         if b"%00" in query or b"\x00" in query:
             await self._nul_in_query(query)(scope, receive, send)
             return
-        if scope["method"] in BODILESS:
+        if scope["method"] in BODILESS or (
+            self.streamed is not None and self.streamed.fullmatch(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         length, chunked = _body_framing(scope)

@@ -17,6 +17,7 @@ from ishcd.cli import (
     pipeline_follow,
     projects,
     run,
+    runners,
     runs,
     secrets,
     server,
@@ -42,6 +43,7 @@ login.register(app)
 access.register(app)
 secrets.register(app)
 users.register(app)
+runners.register(app)
 pipeline_follow.register(app)
 
 

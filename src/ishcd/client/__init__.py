@@ -67,6 +67,7 @@ from ishcd.client.pipeline_models import (
 )
 from ishcd.client.pipelines import PipelineHandle, ProjectPipelines
 from ishcd.client.run import LogPart, Run
+from ishcd.client.runners import CreatedRegistrationToken, RegistrationToken, Runner
 from ishcd.client.runs import RunHandle
 from ishcd.client.transport import DEFAULT_HOST
 from ishcd.client.workflows import WorkflowHandle
@@ -84,6 +85,7 @@ __all__ = [
     "Conflict",
     "ConnectionFailed",
     "CreatedProjectToken",
+    "CreatedRegistrationToken",
     "CreatedToken",
     "CreatedUser",
     "Credential",
@@ -106,8 +108,10 @@ __all__ = [
     "ProjectRef",
     "ProjectToken",
     "Promotion",
+    "RegistrationToken",
     "Run",
     "RunHandle",
+    "Runner",
     "ServerError",
     "Target",
     "Token",

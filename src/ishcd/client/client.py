@@ -13,6 +13,12 @@ from ishcd.client.audit import Audit
 from ishcd.client.pipelines import PipelineHandle
 from ishcd.client.projects import ProjectHandle, Projects
 from ishcd.client.run import Run
+from ishcd.client.runners import (
+    RegistrationTokenHandle,
+    RegistrationTokens,
+    RunnerHandle,
+    Runners,
+)
 from ishcd.client.runs import RunHandle
 from ishcd.client.secrets import CredentialHandle, Credentials
 from ishcd.client.transport import DEFAULT_HOST, DEFAULT_TIMEOUT, Transport
@@ -161,6 +167,32 @@ class Client:
         if user is None:
             return Users(self.transport)
         return UserHandle(self.transport, user)
+
+    @overload
+    def runners(self) -> Runners: ...
+
+    @overload
+    def runners(self, runner_id: str) -> RunnerHandle: ...
+
+    def runners(self, runner_id: str | None = None) -> Runners | RunnerHandle:
+        """Every registered runner (site admins), or with ``runner_id`` that one."""
+        if runner_id is None:
+            return Runners(self.transport)
+        return RunnerHandle(self.transport, runner_id)
+
+    @overload
+    def registration_tokens(self) -> RegistrationTokens: ...
+
+    @overload
+    def registration_tokens(self, token_id: str) -> RegistrationTokenHandle: ...
+
+    def registration_tokens(
+        self, token_id: str | None = None
+    ) -> RegistrationTokens | RegistrationTokenHandle:
+        """Runners' registration tokens (site admins), or with ``token_id`` that one."""
+        if token_id is None:
+            return RegistrationTokens(self.transport)
+        return RegistrationTokenHandle(self.transport, token_id)
 
     def audit(self) -> Audit:
         """The site's audit log (site admins): every project's events, logins, users."""

@@ -51,12 +51,17 @@ class Jobs:
         description: str | None = None,
         variables: Sequence[VariableSpec] = (),
         timeout: int | None = None,
+        labels: Sequence[str] = (),
+        retry: int = 0,
+        retry_only_lost: bool = False,
     ) -> Job:
         """Create a job: a shell script, the variables a run may set, a timeout in seconds.
 
         ``variables`` are :class:`~ishcd.client.models.Variable` objects or dicts
         with the same keys (``name``, ``default``, ``required``, ``secret``,
-        ``description``).
+        ``description``). A run goes only to a runner with all of ``labels``; one
+        that ends error goes back to the queue up to ``retry`` times (only when its
+        runner was lost, with ``retry_only_lost``).
         """
         body = {
             "name": name,
@@ -65,6 +70,8 @@ class Jobs:
             "description": description,
             "variables": _variables(variables),
             "timeout": timeout,
+            "labels": list(labels),
+            "retry": {"count": retry, "only_lost": retry_only_lost},
         }
         return Job.from_json(self._transport.json("POST", self._path, json=body))
 

@@ -171,6 +171,9 @@ class Job:
     created: int
     changed: int
     raw: dict[str, Any] = field(repr=False, compare=False)
+    # Runner labels a run needs; retry {"count", "only_lost"} (older servers send neither).
+    labels: list[str] = field(default_factory=list)
+    retry: dict[str, Any] = field(default_factory=lambda: {"count": 0, "only_lost": False})
 
     @classmethod
     def from_json(cls, data: Any) -> Job:
@@ -187,6 +190,8 @@ class Job:
                 created=int(d["created"]),
                 changed=int(d["changed"]),
                 raw=dict(d),
+                labels=[str(label) for label in d.get("labels") or []],
+                retry=dict(d.get("retry") or {"count": 0, "only_lost": False}),
             )
 
         return parse("job", data, build)

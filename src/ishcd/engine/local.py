@@ -21,6 +21,7 @@ from ishcd.runner.protocol import (
     Section,
 )
 from ishcd.services import dispatch, run_state
+from ishcd.services.assignments import assignment_of
 from ishcd.services.runtime import Runtime
 from ishcd.signals import wait
 
@@ -113,28 +114,3 @@ class LocalProtocol(RunnerProtocol):
         self.signals.cancel.discard(run_id)
         if how is None:
             raise LeaseLost(run_id)
-
-
-async def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment:
-    """What a runner gets for a claimed run; a later attempt's log goes on after the
-    earlier ones', from a line that says which attempt starts."""
-    run, env = claimed.run, claimed.env
-    assert env is not None
-    offset = 0
-    if run.attempt > 1:
-        note = f"attempt {run.attempt} of {run.retry + 1}: the run was queued again by its retry"
-        await logs.note(run.id, note)
-        offset = await logs.received(run.id)
-    return Assignment(
-        run_id=run.id,
-        project=run.project_machine_name,
-        job=run.job_ref[1],
-        script=run.script,
-        env=env.env,
-        timeout=run.timeout,
-        secrets=env.secrets,
-        checkout=run.checkout,
-        sections=run.workflow_job_id is not None,
-        attempt=run.attempt,
-        log_offset=offset,
-    )

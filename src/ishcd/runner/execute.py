@@ -196,17 +196,20 @@ class Execution:
             with contextlib.suppress(Exception):
                 await self.log.note(f"runner failure: {exc!r}")
             outcome, report = Outcome(None, "setup_failed"), True
+        # Before the finish: a run its retry queues again may start at once, here.
+        if not self.config.keep_workspaces:
+            await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
         if report and not self.log.lost.is_set():
             await self.log.end_sections(outcome)
             try:
                 await self.protocol.finish(self.lease, outcome)
             except LeaseLost:
                 logger.warning("run %s was no longer this runner's at its end", self.lease.run_id)
-        if not self.config.keep_workspaces:
-            await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
         return outcome
 
     def _prepare(self) -> tuple[Path, Path]:
+        if self.assignment.attempt > 1:  # a kept workspace of an earlier attempt
+            shutil.rmtree(self.run_dir, ignore_errors=True)
         workspace = self.run_dir / "workspace"
         workspace.mkdir(parents=True, exist_ok=True)
         script = self.run_dir / "script.sh"

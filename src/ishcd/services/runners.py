@@ -104,10 +104,12 @@ async def register(
     host: str | None,
     concurrency: int,
     now: float,
+    ip: str | None = None,
 ) -> tuple[RunnerRecord, str]:
     """Register a runner with a registration token: the runner and its credential (shown once).
 
-    ``conn`` must be a transaction. An unknown or revoked token is a 401.
+    ``conn`` must be a transaction. An unknown or revoked token is a 401. ``ip``,
+    the agent's address, goes to the audit log.
     """
     token = None
     if registration_token.startswith(REGISTRATION_PREFIX) and len(registration_token) <= MAX_SECRET:
@@ -132,7 +134,9 @@ async def register(
     )
     await runners_db.registration_token_used(conn, token.id, now)
     details = {"registration_token": token.id, "labels": sorted(unique), "host": host}
-    await audit.record(conn, None, "runner.register", target=_target(record), details=details)
+    await audit.record(
+        conn, None, "runner.register", target=_target(record), details=details, ip=ip
+    )
     return record, credential
 
 

@@ -11,6 +11,7 @@ from ishcd.web.headers import SecurityHeaders
 from ishcd.web.pages import (
     account,
     admin,
+    admin_runners,
     auth,
     dashboard,
     integrations,
@@ -39,6 +40,7 @@ ROUTERS = [
     integrations.router,
     account.router,
     admin.router,
+    admin_runners.router,
     runs.router,
     pipeline_trigger.router,  # /pipelines/new before /pipelines/{number}
     pipelines.router,

@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Request, Response
 
 from ishcd.api import paging
-from ishcd.api.deps import Authenticated, PageDep, ServerDep, context
+from ishcd.api.deps import Authenticated, PageDep, ServerDep, client_ip, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runners import (
     RegisteredOut,
@@ -32,7 +32,7 @@ router = APIRouter(tags=["runners"], route_class=Authenticated)
     response_model=RegisteredOut,
     responses=responses(400, 401, 422),
 )
-async def register(server: ServerDep, body: RegisterIn) -> RegisteredOut:
+async def register(request: Request, server: ServerDep, body: RegisterIn) -> RegisteredOut:
     """Register a runner with a registration token: its credential is returned once."""
     async with server.database.transaction() as conn:
         runner, credential = await runners.register(
@@ -44,6 +44,7 @@ async def register(server: ServerDep, body: RegisterIn) -> RegisteredOut:
             host=body.host,
             concurrency=body.concurrency,
             now=time.time(),
+            ip=client_ip(request),
         )
     return RegisteredOut(
         id=runner.id, name=runner.name, labels=sorted(runner.labels), credential=credential

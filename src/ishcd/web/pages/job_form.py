@@ -21,7 +21,9 @@ from ishcd.services import jobs, variables
 SPARE_ROWS = 2  # blank variable rows a form shows below the declared ones
 MORE_ROWS = 3  # rows the "Add more rows" button adds
 MAX_ROWS = 120  # rows read at most (the API's own limit, 100 variables by default, applies)
-TEXT_FIELDS = ("name", "machine_name", "description", "script", "timeout")
+TEXT_FIELDS = ("name", "machine_name", "description", "script", "timeout", "labels", "retry")
+# Checkboxes: present (any value) when ticked.
+FLAGS = ("retry_only_lost",)
 _ROW_FIELD = re.compile(r"^variables\[(\d+)\]\.?(.*)$")
 
 
@@ -44,7 +46,7 @@ class VariableRow:
 class JobForm:
     """What the form shows or was sent: text fields and variable rows."""
 
-    fields: dict[str, str] = field(default_factory=lambda: dict.fromkeys(TEXT_FIELDS, ""))
+    fields: dict[str, str] = field(default_factory=lambda: dict.fromkeys(TEXT_FIELDS + FLAGS, ""))
     rows: list[VariableRow] = field(default_factory=list)
 
     def with_spare_rows(self, spare: int = SPARE_ROWS) -> JobForm:
@@ -69,6 +71,9 @@ def of_job(job: JobRecord) -> JobForm:
         "description": job.description or "",
         "script": job.script,
         "timeout": "" if job.timeout is None else str(job.timeout),
+        "labels": " ".join(label for label in job.labels.split(",") if label),
+        "retry": str(job.retry) if job.retry else "",
+        "retry_only_lost": "on" if job.retry_only_lost else "",
     }
     rows = []
     for item in job.variables:
@@ -94,6 +99,7 @@ def _lines(text: str) -> str:
 def parse(form: dict[str, str]) -> JobForm:
     """The job form as sent (blank rows dropped, kept in order)."""
     fields = {name: form.get(name, "") for name in TEXT_FIELDS}
+    fields.update({name: "on" if name in form else "" for name in FLAGS})
     fields["script"] = _lines(fields["script"])
     fields["description"] = _lines(fields["description"])
     count = row_count(form.get("var_rows"), 0)
@@ -156,6 +162,12 @@ def body(form: JobForm, *, editing: bool) -> dict[str, Any]:
         "script": fields["script"],
         "variables": declared,
         "timeout": fields["timeout"].strip() or None,
+        # Labels are typed apart by spaces or commas.
+        "labels": [label for label in re.split(r"[\s,]+", fields["labels"]) if label],
+        "retry": {
+            "count": fields["retry"].strip() or 0,
+            "only_lost": bool(fields["retry_only_lost"]),
+        },
     }
     machine_name = fields["machine_name"].strip()
     if machine_name or not editing:

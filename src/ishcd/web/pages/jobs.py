@@ -114,6 +114,9 @@ async def create_job(request: Request, project_ish: str) -> Response:
                 script=body.the_script,
                 declared=[v.model_dump() for v in body.variables],
                 timeout=body.timeout,
+                labels=body.labels,
+                retry=body.retry.count,
+                retry_only_lost=body.retry.only_lost,
                 limits=ctx.server.limits,
             )
     except exceptions.ValidationFailed as exc:
