@@ -97,6 +97,9 @@ class LogStore(abc.ABC):
     """Run logs, each capped at ``max_bytes`` (0: no cap)."""
 
     max_bytes: int
+    # A follower reading new bytes waits this long before it asks again: a log
+    # written in many small appends then costs a follower a bounded number of reads.
+    follow_gap: float = 0.0
 
     @abc.abstractmethod
     async def size(self, run_id: str) -> int:

@@ -37,6 +37,8 @@ from ishcd.logstore import CHUNK, Lines, LogStore, cap_parts, dropped_note, stor
 PIECE = 256 * 1024
 COALESCE = 32 * 1024
 READ_BATCH = 4
+# Each follower asks the database at most 20 times a second while a log grows.
+FOLLOW_GAP = 0.05
 
 
 class DatabaseLines:
@@ -94,6 +96,7 @@ class DatabaseLogStore(LogStore):
         self.db = db
         self.max_bytes = max_bytes
         self.head, self.tail = cap_parts(max_bytes)
+        self.follow_gap = FOLLOW_GAP
 
     async def _info(self, run_id: str) -> logs_db.LogInfo | None:
         async with self.db.read() as conn:

@@ -226,6 +226,8 @@ async def follow_log(
                 async for chunk in logs.read(run_id, position, size):
                     position += len(chunk)
                     yield chunk
+                if logs.follow_gap:  # appends that come meanwhile are read together
+                    await asyncio.sleep(logs.follow_gap)
                 continue
         except exceptions.Unavailable:
             # The database is away (the log store may be in it): wait, then go on.
