@@ -1,7 +1,7 @@
 """``python -m bench``: every figure in one run, beside its target.
 
-``python -m bench ui`` runs the UI section alone (``python -m bench`` runs it last);
-``python -m bench agents`` the runner agents' section (``bench.agents``), run before it.
+``python -m bench ui`` runs the UI section alone, ``python -m bench logstore`` the log
+stores', ``python -m bench agents`` the runner agents' (``python -m bench`` runs them all).
 
 Exit status 0 when the figures were measured, whether or not they meet their
 targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
@@ -24,6 +24,7 @@ from bench import (
     latency,
     load,
     logs,
+    logstore,
     machine,
     pipeline,
     report,
@@ -38,7 +39,11 @@ from bench.exceptions import BenchError
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "section", nargs="?", choices=["all", "ui", "agents"], default="all", help="what to measure"
+        "section",
+        nargs="?",
+        choices=["all", "ui", "agents", "logstore"],
+        default="all",
+        help="what to measure",
     )
     parser.add_argument("--latency-runs", type=int, default=latency.RUNS)
     parser.add_argument("--throughput-runs", type=int, default=throughput.RUNS)
@@ -58,6 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ui_section.add_arguments(parser)
     agents.add_arguments(parser)
+    logstore.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -158,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             agents.main(args, say)
         if args.section in ("all", "ui"):
             ui_section.main(args, say)
+        if args.section in ("all", "logstore"):
+            logstore.main(args, say)
     except KeyboardInterrupt:
         print("\nbench interrupted", file=sys.stderr)
         return 130

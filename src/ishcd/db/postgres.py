@@ -31,6 +31,12 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
 )
 
+# What asyncpg raises about a connection the server ended between two statements
+# (pg_terminate_backend, a restart) when its protocol state machine is caught out:
+# "cannot switch to state 12; another operation (2) is in progress" (MagicStack/asyncpg#1069).
+# The connection is broken for good: it is terminated, so the pool makes a new one.
+BROKEN = (asyncpg.InternalClientError,)
+
 
 def dsn_from_url(url: str) -> str:
     """asyncpg takes ``postgresql://``; accept SQLAlchemy-style driver suffixes too."""
@@ -43,6 +49,10 @@ def dsn_from_url(url: str) -> str:
 def _is_lost(exc: BaseException, raw: Any) -> bool:
     """Whether ``exc`` means the connection is gone (asyncpg says so with InterfaceError)."""
     if isinstance(exc, CONNECTION_ERRORS):
+        return True
+    if isinstance(exc, BROKEN):
+        if raw is not None:
+            raw.terminate()
         return True
     return isinstance(exc, asyncpg.InterfaceError) and raw is not None and raw.is_closed()
 
@@ -64,7 +74,7 @@ class PostgresConnection(Connection):
             raise failures.conflict(exc) from exc
         except (asyncpg.DataError, OverflowError) as exc:
             raise failures.unstorable(exc) from exc
-        except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+        except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
             if _is_lost(exc, self.raw):
                 raise self.db.unavailable(exc) from exc
             raise
@@ -111,14 +121,14 @@ class PostgresDatabase(Database):
         caller's block raises passes through untouched."""
         try:
             raw = await self.pool.acquire()
-        except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+        except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
             raise self.unavailable(exc) from exc
         try:
             yield raw
         finally:
             try:
                 await self.pool.release(raw)
-            except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+            except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
                 # The pool has dropped the broken connection and makes a new one when
                 # needed; whatever the block did is settled (committed or not) already.
                 self.unavailable(exc)  # remembered for the reaper; nothing to raise
@@ -126,7 +136,7 @@ class PostgresDatabase(Database):
     async def _guard(self, raw: Any, step: Any) -> None:
         try:
             await step
-        except (asyncpg.InterfaceError, *CONNECTION_ERRORS) as exc:
+        except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
             if _is_lost(exc, raw):
                 raise self.unavailable(exc) from exc
             raise
@@ -148,7 +158,7 @@ class PostgresDatabase(Database):
             except BaseException:
                 conn.pending = None
                 # A lost connection has rolled back already: the block's error is the news.
-                with contextlib.suppress(asyncpg.InterfaceError, *CONNECTION_ERRORS):
+                with contextlib.suppress(asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS):
                     await transaction.rollback()
                 raise
             await self._guard(raw, transaction.commit())

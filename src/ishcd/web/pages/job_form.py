@@ -46,9 +46,7 @@ class VariableRow:
 class JobForm:
     """What the form shows or was sent: text fields and variable rows."""
 
-    fields: dict[str, str] = field(
-        default_factory=lambda: dict.fromkeys(TEXT_FIELDS + FLAGS, "")
-    )
+    fields: dict[str, str] = field(default_factory=lambda: dict.fromkeys(TEXT_FIELDS + FLAGS, ""))
     rows: list[VariableRow] = field(default_factory=list)
 
     def with_spare_rows(self, spare: int = SPARE_ROWS) -> JobForm:
