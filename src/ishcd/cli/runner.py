@@ -172,6 +172,8 @@ def runner(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if log_level.lower() != "debug":  # a line per request (long polls, log chunks) is noise
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     config = agent.AgentConfig(
         url=url.rstrip("/"),
         token=token,
