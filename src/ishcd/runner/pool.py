@@ -95,7 +95,8 @@ class RunnerPool:
                 finally:
                     self._executions.discard(execution)
                 how = outcome.error_reason or ("complete" if outcome.exit_code == 0 else "failed")
-                log.info("run %s ended: %s (exit code %s)", assignment.run_id, how, outcome.exit_code)
+                code = outcome.exit_code
+                log.info("run %s ended: %s (exit code %s)", assignment.run_id, how, code)
             except exceptions.Unavailable:
                 log.warning("runner slot %s stopped retrying: the server is unavailable", runner_id)
             except Exception:
