@@ -13,6 +13,7 @@ which makes the PostgreSQL suite several times faster on a busy disk.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import queue
 import shutil
@@ -51,12 +52,25 @@ async def _create(name: str, template: str | None = None) -> None:
     )
 
 
+def _make_clone(template: str) -> str:
+    clone = f"ishcd_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_create(clone, template))
+    return clone
+
+
 class PostgresTemplates:
-    """One migrated template per process; cheap clones of it per test."""
+    """One migrated template per process; cheap clones of it per test.
+
+    The next clone is made on a thread while the test that took the last one runs,
+    and finished databases are dropped on another (``_Dropper``): a test waits for
+    neither.
+    """
 
     def __init__(self) -> None:
         self.template: str | None = None
         self._dropper = _Dropper()
+        self._maker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clone")
+        self._next: concurrent.futures.Future[str] | None = None
 
     async def clone(self) -> str:
         assert POSTGRES_URL is not None
@@ -65,9 +79,9 @@ class PostgresTemplates:
             await _create(name)
             await migrate.upgrade(_with_database(POSTGRES_URL, name))
             self.template = name
-        clone = f"ishcd_test_{uuid.uuid4().hex[:12]}"
-        await _create(clone, self.template)
-        return _with_database(POSTGRES_URL, clone)
+        ready = self._next or self._maker.submit(_make_clone, self.template)
+        self._next = self._maker.submit(_make_clone, self.template)
+        return _with_database(POSTGRES_URL, await asyncio.wrap_future(ready))
 
     async def empty(self) -> str:
         """A database with nothing in it, not even the schema."""
@@ -81,7 +95,13 @@ class PostgresTemplates:
         self._dropper.drop(url.rsplit("/", 1)[1])
 
     def drop_template(self) -> None:
-        """At the end: the template, once every database is dropped."""
+        """At the end: the clone made for no test, the template, once every database is dropped."""
+        if self._next is not None:
+            try:
+                self._dropper.drop(self._next.result())
+            finally:
+                self._next = None
+                self._maker.shutdown()
         if self.template is not None:
             self._dropper.drop(self.template)
             self.template = None

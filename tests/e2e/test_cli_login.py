@@ -14,7 +14,6 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +57,9 @@ class Shell:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(shared_live_server: LiveServer) -> LiveServer:
     """One server for the module's tests (the one that stops it has its own)."""
-    server = LiveServer(data_dir=tmp_path_factory.mktemp("cli-login") / "data", port=free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return shared_live_server
 
 
 def make_shell(server: LiveServer, tmp_path: Path) -> Shell:
