@@ -1,6 +1,7 @@
 """``python -m bench``: every figure in one run, beside its target.
 
-``python -m bench ui`` runs the UI section alone (``python -m bench`` runs it last).
+``python -m bench ui`` runs the UI section alone, ``python -m bench logstore`` the log
+stores', ``python -m bench agents`` the runner agents' (``python -m bench`` runs them all).
 
 Exit status 0 when the figures were measured, whether or not they meet their
 targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
@@ -17,11 +18,13 @@ import time
 import uvloop
 
 from bench import (
+    agents,
     api,
     floor,
     latency,
     load,
     logs,
+    logstore,
     machine,
     pipeline,
     report,
@@ -36,7 +39,11 @@ from bench.exceptions import BenchError
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "section", nargs="?", choices=["all", "ui"], default="all", help="what to measure"
+        "section",
+        nargs="?",
+        choices=["all", "ui", "agents", "logstore"],
+        default="all",
+        help="what to measure",
     )
     parser.add_argument("--latency-runs", type=int, default=latency.RUNS)
     parser.add_argument("--throughput-runs", type=int, default=throughput.RUNS)
@@ -55,6 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="load generator for requests/s: wrk, bench.loadgen, or wrk if installed",
     )
     ui_section.add_arguments(parser)
+    agents.add_arguments(parser)
+    logstore.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -151,7 +160,12 @@ def main(argv: list[str] | None = None) -> int:
             results = run(args)
             report.write(results)
             report.show(results)
-        ui_section.main(args, say)
+        if args.section in ("all", "agents"):
+            agents.main(args, say)
+        if args.section in ("all", "ui"):
+            ui_section.main(args, say)
+        if args.section in ("all", "logstore"):
+            logstore.main(args, say)
     except KeyboardInterrupt:
         print("\nbench interrupted", file=sys.stderr)
         return 130

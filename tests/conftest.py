@@ -6,8 +6,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
+from ishcd.services import passwords
 from tests import databases
+
+# The server's own Argon2 hasher (RFC 9106's low-memory profile: 64 MiB, 3 passes), kept
+# for tests/unit/test_passwords.py, which holds the server to it.
+SERVER_HASHER = passwords._hasher
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -18,6 +24,24 @@ def no_real_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     mp.setenv("ISHCD_CONFIG", str(tmp_path_factory.mktemp("cli-config") / "config.json"))
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """In-process servers hash passwords with Argon2id at its smallest cost.
+
+    The real cost is a second of CPU per hash or check on a busy 2-core machine, and the
+    API tier creates users and logs in thousands of times. The hashes stay real Argon2id
+    (verified, refused, stored as ``$argon2id$``); only the cost differs, and
+    tests/unit/test_passwords.py holds the server's own hasher to the real cost. Server
+    processes (tests/live.py) keep the real one.
+    """
+    mp = pytest.MonkeyPatch()
+    mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    passwords._dummy_hash.cache_clear()
+    yield
+    mp.undo()
+    passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")

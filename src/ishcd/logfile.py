@@ -135,9 +135,7 @@ class OpenLog:
     def append(self, offset: int, data: bytes) -> int:
         """Add ``data`` at the runner's ``offset``, skipping what was received."""
         if offset > self.received:
-            raise exceptions.Conflict(
-                f"log append at {offset} leaves a gap after byte {self.received}"
-            )
+            raise exceptions.LogGap(offset, self.received)
         skip = self.received - offset
         if skip >= len(data):
             return self.received

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from ishcd import exceptions
+from ishcd import exceptions, logstore
 from ishcd import keys as keys_mod
 from ishcd.db import database, migrate, sqlite
 from ishcd.disk import DiskGuard
@@ -29,6 +29,7 @@ from ishcd.engine.local import LocalProtocol
 from ishcd.engine.recovery import Reaper, recover_own_runs
 from ishcd.engine.retention import RetentionSweep
 from ishcd.logstore import LogStore
+from ishcd.logstore_file import FileLogStore
 from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
@@ -64,7 +65,8 @@ class Server:
         self.limits = Limits.of(settings)
         self.announce = announce
         self.signals = Signals()
-        self.logs = LogStore(settings.logs_dir, settings.log_max_bytes)
+        # The file store until ``start`` opens the one the settings ask for.
+        self.logs: LogStore = FileLogStore(settings.logs_dir, settings.log_max_bytes)
         self.keys = keys_mod.load_keys(settings.secret_key, settings.data_dir)
         self.vault = Vault(self.keys)
         self.mirrors = Mirrors(settings.data_dir / "mirrors")
@@ -109,6 +111,7 @@ class Server:
         url = self.settings.resolved_database_url
         await migrate.upgrade(url)
         self.db = await database.connect(url)
+        self.logs = logstore.open_store(self.settings, self.db)
         await self._first_start()
         name = embedded_runner_name(self.settings)
         await recover_own_runs(self.db, self.logs, self.runtime, f"{name}:")
@@ -180,7 +183,7 @@ class Server:
             await self.leadership.stop()
         if self.bridge is not None:
             await self.bridge.stop()
-        self.logs.close_all()
+        await self.logs.close_all()
         if self.db is not None:
             await self.db.close()
         if self._lock is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Guard rails on disk use (docs/configuration.md, "Limits").
     # A run's stored log: past it, its first and last halves and a line between. 0: no cap.
     log_max_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+    # Where run logs live: in PostgreSQL (database) or in files under the data
+    # directory (file); auto: the database on PostgreSQL, files on SQLite.
+    log_store: Literal["auto", "file", "database"] = "auto"
     # Logs and kept workspaces of runs finished longer ago are deleted. 0: kept for ever.
     log_retention_days: int = Field(default=90, ge=0, le=36500)
     # Below this many free bytes where logs or workspaces live, new runs end setup_failed.
@@ -65,6 +68,17 @@ class Settings(BaseSettings):
     keep_workspaces: bool = False
     # Seconds the readiness check (GET /v1/health/ready) waits for the database.
     ready_timeout: float = Field(default=2.0, gt=0)
+
+    @field_validator("log_store")
+    @classmethod
+    def _store_on_database(cls, value: str, info: ValidationInfo) -> str:
+        url = info.data.get("database_url") or "sqlite:"
+        if value == "database" and not url.startswith("postgres"):
+            raise ValueError(
+                "database keeps logs in PostgreSQL, and the database is SQLite: "
+                "use file (or auto) with SQLite"
+            )
+        return value
 
     @field_validator("log_max_bytes")
     @classmethod

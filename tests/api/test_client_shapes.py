@@ -13,6 +13,9 @@ import pytest
 
 from tests.api.conftest import Api
 
+# Body shapes are translated before any storage: SQLite alone (tests/conftest.py database_url).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 MEMBERS = "/v1/projects/ops/members"
 
 

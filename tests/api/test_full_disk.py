@@ -60,7 +60,7 @@ def min_free(request: pytest.FixtureRequest) -> int:
 
 @pytest.fixture
 def settings_overrides(tiny_dir: Path, min_free: int) -> dict[str, Any]:
-    return {"min_free_bytes": min_free}
+    return {"min_free_bytes": min_free, "log_store": "file"}  # logs on the tiny disk
 
 
 async def test_below_the_minimum_new_runs_end_setup_failed_saying_why(
@@ -123,7 +123,7 @@ async def test_a_log_that_fills_the_disk_loses_output_but_the_run_goes_on(
     run = await api.start("ops", "j")
     logs = api.server.logs
     deadline = time.monotonic() + 60
-    while logs.received(run["id"]) < printed + 1:
+    while await logs.received(run["id"]) < printed + 1:
         assert time.monotonic() < deadline, "the output never arrived"
         await asyncio.sleep(0.02)
     assert (await api.get(f"/v1/runs/{run['id']}")).json()["status"] == "running"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ishcd.db import runs as runs_db
+from tests import stored_logs
 from tests.api.conftest import Api
 
 CAP = 4096
@@ -83,13 +85,13 @@ async def test_the_stored_log_keeps_head_and_tail_and_never_the_secret(api: Api)
         record = await runs_db.get_run(conn, run["id"])
     assert record is not None
     assert record.log_size == len(expected)
-    stored = b"".join(p.read_bytes() for p in Path(api.server.logs.root).rglob("*") if p.is_file())
+    stored = await stored_logs.stored_bytes(api.server)
     assert SECRET.encode() not in stored
 
 
-async def _until(check: Any, what: str, timeout: float = 30) -> None:
+async def _until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while not check():
+    while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"still not {what}")
         await asyncio.sleep(0.02)
@@ -105,8 +107,12 @@ async def test_readers_see_a_prefix_of_the_final_log_while_the_run_goes(
     follower = asyncio.create_task(api.get(path, params={"follow": 1}))
     so_far = printed(waited=True)
     logs = api.server.logs
+
     # (The masker may hold the last few bytes back until the output ends.)
-    await _until(lambda: logs.received(run["id"]) > CAP + 100, "past the cap")
+    async def past_the_cap() -> bool:
+        return await logs.received(run["id"]) > CAP + 100
+
+    await _until(past_the_cap, "past the cap")
     # Past the cap, a live reader gets the head, and nothing more until the run ends.
     live = await api.get(path)
     assert live.content == so_far[: CAP // 2]

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from ishcd.logstore import INLINE_PART
+from ishcd.logstore_db import DatabaseLogStore
+from ishcd.logstore_file import FileLogStore
+from tests import stored_logs
 from tests.api.conftest import Api
 
 
@@ -107,3 +110,17 @@ async def test_invalid_utf8_output_is_shown_with_replacement_characters(
     assert run["log"] == "ok \ufffd\n"
     raw = await api.get(f"/v1/runs/{run['id']}/log")
     assert raw.content == b"ok \xff\n"
+
+
+async def test_logs_live_in_the_database_on_postgresql_and_in_files_on_sqlite(
+    api: Api, project: dict[str, Any], tmp_path: Path
+) -> None:
+    """ISHCD_LOG_STORE=auto: what the rest of this suite reads is stored so."""
+    await api.job("ops", "echo stored where it should be", name="j")
+    run = await api.wait((await api.start("ops", "j"))["id"])
+    assert run["log"] == "stored where it should be\n"
+    on_postgres = api.server.database.dialect == "postgresql"
+    assert isinstance(api.server.logs, DatabaseLogStore) == on_postgres
+    assert isinstance(api.server.logs, FileLogStore) == (not on_postgres)
+    assert b"stored where it should be" in await stored_logs.stored_bytes(api.server)
+    assert any((tmp_path / "data" / "logs").rglob("*.log")) == (not on_postgres)

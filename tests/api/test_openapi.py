@@ -10,6 +10,9 @@ from fastapi.routing import APIRoute
 from ishcd.api.app import PREFIX, PUBLIC, ROUTERS
 from tests.api.conftest import Api
 
+# The document is the same whatever the database: SQLite alone (tests/conftest.py database_url).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 async def spec(api: Api) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import stored_logs
 from tests.api.conftest import Api, bearer
 
 
@@ -109,7 +110,7 @@ async def test_delete_removes_project_jobs_and_runs(api: Api) -> None:
     assert (await api.delete("/v1/projects/a")).status_code == 204
     assert (await api.get("/v1/projects/a")).status_code == 404
     assert (await api.get(f"/v1/runs/{run['id']}")).status_code == 404
-    assert not api.server.logs.path(run["id"]).exists()
+    assert not await stored_logs.holds(api.server, run["id"])
 
 
 async def test_delete_with_an_active_run_is_409_and_keeps_everything(api: Api) -> None:

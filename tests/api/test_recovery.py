@@ -11,6 +11,7 @@ from typing import Any
 from ishcd.db import runs as runs_db
 from ishcd.server import embedded_runner_name
 from ishcd.services import dispatch
+from tests import stored_logs
 from tests.api import conftest
 from tests.api.conftest import Api, make_settings
 
@@ -49,7 +50,7 @@ async def test_runs_of_a_previous_server_process_end_runner_lost_at_start(
         async with api.server.database.transaction() as conn:
             stale = f"{embedded_runner_name(settings)}:deadbeef/0"
             assert await dispatch.claim_run(conn, api.server.runtime, stale) is not None
-        api.server.logs.append(run["id"], 0, b"partial output\n")
+        await api.server.logs.append(run["id"], 0, b"partial output\n")
     async with serving(tmp_path, database_url, runner_slots=0) as api:
         done = (await api.get(f"/v1/runs/{run['id']}")).json()
         assert done["status"] == "error"
@@ -146,6 +147,6 @@ async def test_a_run_whose_secrets_cannot_be_read_ends_setup_failed(
             await asyncio.sleep(0.02)
         assert record is not None
         assert record.error_reason == "setup_failed"
-        assert "server key" in api.server.logs.path(run["id"]).read_text()
+        assert b"server key" in await stored_logs.stored_bytes(api.server)
         # The runner goes on with other work.
         assert api.server.pool is not None

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ishcd.db.query import Query
 from ishcd.db.tables import runs
+from tests import stored_logs
 from tests.api.conftest import Api
 
 DAY = 86400
@@ -93,7 +94,7 @@ async def test_the_sweep_deletes_old_logs_and_workspaces_and_keeps_the_runs(api:
             gone = await api.get(f"/v1/runs/{run['id']}/log", params=params)
             assert gone.status_code == 410
             assert "past its retention" in gone.json()["message"]
-        assert not server.logs.path(run["id"]).exists()
+        assert not await stored_logs.holds(server, run["id"])
         assert not (workspaces / run["id"]).exists()
     for run in (recent, brief_new):
         shown = (await api.get(f"/v1/runs/{run['id']}")).json()

@@ -233,7 +233,7 @@ async def test_a_whole_run_as_a_raw_client(live: Live) -> None:
     assert stored is not None
     assert stored.log_size == offset
     assert stored.runner_id == f"runner:{agent.id}:0"
-    saved = live.server.logs.sections(run_id)
+    saved = await live.server.logs.sections(run_id)
     assert saved is not None
     assert [(s["name"], s["start"], s["end"], s["status"]) for s in saved] == [
         ("build", 0, middle, "complete"),

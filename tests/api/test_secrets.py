@@ -12,6 +12,7 @@ from ishcd.db import envvars as envvars_db
 from ishcd.db import postgres
 from ishcd.keys import derive_keys
 from ishcd.vault import Vault
+from tests import stored_logs
 from tests.api.conftest import Api, bearer
 
 ENV_SECRET = "envvar-s3cr3t-value"
@@ -204,7 +205,7 @@ async def test_the_database_alone_never_reveals_a_secret(
     assert b"visible" in dump  # the dump does hold the data...
     for secret in (ENV_SECRET, CRED_SECRET, VAR_SECRET, RUN_SECRET, "zz-another-s3cr3t"):
         assert secret.encode() not in dump  # ...but no secret in clear
-    logs = b"".join(p.read_bytes() for p in api.server.logs.root.rglob("*.log"))
+    logs = await stored_logs.stored_bytes(api.server)
     for secret in (ENV_SECRET, CRED_SECRET, VAR_SECRET, RUN_SECRET):
         assert secret.encode() not in logs
 

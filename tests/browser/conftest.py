@@ -3,7 +3,7 @@
 Fixtures: ``live_server`` (a server on a free port with a data dir of its own,
 one per test module), ``admin`` (its first admin: user name, password, API
 token), ``api`` (an httpx client acting as that admin, to set data up quickly),
-``browser`` (one headless Chromium per test module), ``page`` (a fresh context
+``browser`` (one headless Chromium for the tier, see ``_Chromium``), ``page`` (a fresh context
 and page per test, whose console is watched: see ``pages``; its screenshot is
 saved at the end as ``tests/browser/screenshots/<test name>.png``).
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.browser import chromium, helpers
 from tests.browser.pages import PageLog
@@ -108,23 +108,57 @@ def api(live_server: LiveServer, admin: helpers.Account) -> Iterator[httpx.Clien
         yield client
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium per test module.
+class _Chromium:
+    """One headless Chromium for the whole browser tier, closed after its last test.
 
-    Not per session: while the sync API is open it keeps its event loop running
-    in this thread, and the async tests that a worker runs after the browser
-    tests could not start theirs.
+    Not a session fixture: while the sync API is open it keeps its event loop running
+    in this thread, and the async tests that a worker runs after the browser tests could
+    not start theirs. So it is closed as soon as the next test is not a browser test
+    (``pytest_runtest_teardown``): the browser tests run together (one xdist group; in
+    file order without xdist), so it is launched once, not once per module.
     """
+
+    def __init__(self) -> None:
+        self.playwright: Playwright | None = None
+        self.browser: Browser | None = None
+
+    def get(self) -> Browser:
+        if self.browser is None or not self.browser.is_connected():
+            self.close()
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
+                executable_path=chromium.path(), headless=True
+            )
+        return self.browser
+
+    def close(self) -> None:
+        try:
+            if self.browser is not None:
+                self.browser.close()
+        finally:
+            self.browser = None
+            if self.playwright is not None:
+                self.playwright.stop()
+                self.playwright = None
+
+
+_CHROMIUM = _Chromium()
+
+
+@pytest.hookimpl(trylast=True)  # after the test's fixtures (its page and context) are gone
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Close Chromium once the browser tests are over (see ``_Chromium``)."""
+    if nextitem is None or HERE not in nextitem.path.parents:
+        _CHROMIUM.close()
+
+
+@pytest.fixture
+def browser() -> Browser:
+    """The tier's headless Chromium (``_Chromium``); each test gets its own context."""
     reason = chromium.missing_reason()
     if reason:
         pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium.path(), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    return _CHROMIUM.get()
 
 
 @pytest.fixture

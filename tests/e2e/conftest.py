@@ -33,6 +33,25 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server on SQLite shared by the tests of one module (starting one costs seconds).
+
+    A module whose tests can share one (each makes things of its own names) asks for it
+    as its ``live_server``::
+
+        @pytest.fixture(scope="module")
+        def live_server(shared_live_server: LiveServer) -> LiveServer:
+            return shared_live_server
+    """
+    server = LiveServer(data_dir=tmp_path_factory.mktemp("shared") / "data", port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def live_server_factory(tmp_path: Path) -> Iterator[Any]:
     """Make servers with extra environment (e.g. short heartbeats); all stopped at the end."""

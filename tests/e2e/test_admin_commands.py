@@ -1,10 +1,22 @@
-"""Local admin commands (``ishcd admin …``) work on a server's data dir, beside a running server."""
+"""Local admin commands (``ishcd admin …``) work on a server's data dir, beside a running server.
+
+The tests share one server (each makes users of its own names); the one that reads the
+whole audit log has a server of its own.
+"""
 
 from __future__ import annotations
 
 import subprocess
+from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import ISHCD, LiveServer
+
+
+@pytest.fixture(scope="module")
+def live_server(shared_live_server: LiveServer) -> LiveServer:
+    return shared_live_server
 
 
 def test_users_create_with_a_random_password(live_server: LiveServer) -> None:
@@ -41,7 +53,8 @@ def test_a_short_password_is_refused(live_server: LiveServer) -> None:
     assert "at least 8 characters" in result.stderr
 
 
-def test_local_commands_are_in_the_audit_log(live_server: LiveServer) -> None:
+def test_local_commands_are_in_the_audit_log(live_server_factory: Any) -> None:
+    live_server = live_server_factory()
     live_server.ishcd("admin", "users", "create", "dave")
     live_server.ishcd("admin", "tokens", "create", "--user", "dave", "--name", "from-the-shell")
     with live_server.client() as client:

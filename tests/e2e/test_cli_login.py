@@ -1,11 +1,13 @@
 """``ishcd login``, ``logout``, ``whoami`` and where commands find their server and token.
 
 Every command runs as a process with ``ISHCD_CONFIG`` in the test's tmp_path
-and, unless a test sets them, no ``ISHCD_URL``/``ISHCD_TOKEN``.
+and, unless a test sets them, no ``ISHCD_URL``/``ISHCD_TOKEN``. The tests share
+one server (starting one costs seconds); each logs in as an account of its own.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -21,14 +23,16 @@ from ishcd.client import Client
 from tests.e2e.conftest import ISHCD, LiveServer, free_port
 
 PASSWORD = "alice s passphrase"
+_ACCOUNTS = itertools.count(1)
 
 
 class Shell:
     """Runs ``ishcd`` as a user's shell would: a config file of its own, no ISHCD_* set."""
 
-    def __init__(self, server: LiveServer, config: Path):
+    def __init__(self, server: LiveServer, config: Path, user: str):
         self.server = server
         self.config = config
+        self.user = user  # the account this test logs in as (alice, one of each test's own)
         self.env = {k: v for k, v in server.env.items() if k not in ("ISHCD_URL", "ISHCD_TOKEN")}
         self.env["ISHCD_CONFIG"] = str(config)
         self.env["COLUMNS"] = "40"  # narrow: piped output must not depend on it
@@ -52,25 +56,37 @@ class Shell:
         return data
 
 
+@pytest.fixture(scope="module")
+def live_server(shared_live_server: LiveServer) -> LiveServer:
+    """One server for the module's tests (the one that stops it has its own)."""
+    return shared_live_server
+
+
+def make_shell(server: LiveServer, tmp_path: Path) -> Shell:
+    """A shell of the test's own, and a fresh account (no tokens yet) to log in as."""
+    user = f"alice{next(_ACCOUNTS)}"
+    with Client(server.token, host=server.url) as admin:
+        admin.users().create(user, password=PASSWORD)
+    return Shell(server, tmp_path / "home" / ".config" / "ishcd" / "config.json", user)
+
+
 @pytest.fixture
 def shell(live_server: LiveServer, tmp_path: Path) -> Shell:
-    with Client(live_server.token, host=live_server.url) as admin:
-        admin.users().create("alice", password=PASSWORD)
-    return Shell(live_server, tmp_path / "home" / ".config" / "ishcd" / "config.json")
+    return make_shell(live_server, tmp_path)
 
 
 def login(shell: Shell) -> subprocess.CompletedProcess[str]:
-    result = shell("login", shell.server.url, input=f"alice\n{PASSWORD}\n")
+    result = shell("login", shell.server.url, input=f"{shell.user}\n{PASSWORD}\n")
     assert result.returncode == 0, result.stderr
     return result
 
 
 def test_login_asks_for_a_name_and_password_and_saves_a_0600_file(shell: Shell) -> None:
-    result = shell("login", shell.server.url, input=f"alice\n{PASSWORD}\n", umask=0)
+    result = shell("login", shell.server.url, input=f"{shell.user}\n{PASSWORD}\n", umask=0)
     assert result.returncode == 0, result.stderr
     name = f"ishcd CLI on {socket.gethostname()}"
     assert result.stdout == (
-        f"Logged in to {shell.server.url} as alice; token {name!r} saved in {shell.config}\n"
+        f"Logged in to {shell.server.url} as {shell.user}; token {name!r} saved in {shell.config}\n"
     )
     assert "User name: " in result.stderr
     assert "Password: " in result.stderr
@@ -80,7 +96,7 @@ def test_login_asks_for_a_name_and_password_and_saves_a_0600_file(shell: Shell) 
     assert [p.name for p in shell.config.parent.iterdir()] == ["config.json"]  # no temp file left
     saved = shell.saved()
     assert set(saved) == {"url", "token", "username", "token_id"}
-    assert (saved["url"], saved["username"]) == (shell.server.url, "alice")
+    assert (saved["url"], saved["username"]) == (shell.server.url, shell.user)
     assert PASSWORD not in shell.config.read_text()
     with Client(saved["token"], host=shell.server.url) as client:
         assert [(t.id, t.name) for t in client.tokens().list()] == [(saved["token_id"], name)]
@@ -96,7 +112,7 @@ def test_whoami_says_who_on_which_server_and_where_that_came_from(shell: Shell) 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"server: {shell.server.url} (from the config file {shell.config})",
-        "user:   alice",
+        f"user:   {shell.user}",
         "admin:  no",
         f"token:  from the config file {shell.config}",
     ]
@@ -117,7 +133,7 @@ def test_options_beat_the_environment_which_beats_the_config_file(shell: Shell) 
     with Client(shell.saved()["token"], host=shell.server.url) as alice:
         another = alice.tokens().create("another").token
     by_option = shell("whoami", "--token", another, env=env)
-    assert "user:   alice" in by_option.stdout
+    assert f"user:   {shell.user}" in by_option.stdout
     assert "token:  from --token" in by_option.stdout
 
     # The saved token only ever goes to the saved server.
@@ -131,15 +147,15 @@ def test_options_beat_the_environment_which_beats_the_config_file(shell: Shell) 
 
 def test_login_from_a_script_with_username_and_password_stdin(shell: Shell) -> None:
     result = shell(
-        "login", shell.server.url, "--username", "alice", "--password-stdin", input=PASSWORD
+        "login", shell.server.url, "--username", shell.user, "--password-stdin", input=PASSWORD
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert shell.saved()["username"] == "alice"
+    assert shell.saved()["username"] == shell.user
 
 
 def test_a_wrong_password_saves_nothing_and_exits_1(shell: Shell) -> None:
-    result = shell("login", shell.server.url, input="alice\nnot the password\n")
+    result = shell("login", shell.server.url, input=f"{shell.user}\nnot the password\n")
     assert result.returncode == 1
     assert result.stderr.endswith("error: wrong user name or password\n")
     assert result.stderr.count("wrong user name") == 1
@@ -167,7 +183,7 @@ def test_login_with_a_token_checks_it_before_saving_it(shell: Shell) -> None:
     from_stdin = shell("login", shell.server.url, "--token", "-", input=shell.server.token + "\n")
     assert from_stdin.returncode == 0, from_stdin.stderr
     assert shell.saved()["token"] == shell.server.token
-    both = shell("login", "--token", "t", "--username", "alice")
+    both = shell("login", "--token", "t", "--username", shell.user)
     assert both.returncode == 2
 
 
@@ -216,10 +232,13 @@ def test_logout_leaves_a_token_given_with_token_working(shell: Shell) -> None:
         assert client.get("/v1/account").status_code == 200
 
 
-def test_logout_with_the_token_already_revoked_or_the_server_down(shell: Shell) -> None:
+def test_logout_with_the_token_already_revoked_or_the_server_down(
+    live_server_factory: Any, tmp_path: Path
+) -> None:
+    shell = make_shell(live_server_factory(), tmp_path)  # a server of its own: it stops it
     login(shell)
     with Client(shell.server.token, host=shell.server.url) as admin:
-        assert admin.users("alice").get().username == "alice"
+        assert admin.users(shell.user).get().username == shell.user
     with Client(shell.saved()["token"], host=shell.server.url) as alice:
         alice.tokens(shell.saved()["token_id"]).revoke()
     revoked = shell("logout")

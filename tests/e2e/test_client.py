@@ -1,7 +1,11 @@
-"""The Python client against a real server: real HTTP, real runner, real bash."""
+"""The Python client against a real server: real HTTP, real runner, real bash.
+
+The tests share one server (starting one costs seconds); each works in projects of its own.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -23,6 +27,13 @@ from ishcd.client import (
 from ishcd.client.projects import ProjectHandle
 from tests.e2e.conftest import LiveServer, free_port
 
+_PROJECTS = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def live_server(shared_live_server: LiveServer) -> LiveServer:
+    return shared_live_server
+
 
 @pytest.fixture
 def client(live_server: LiveServer) -> Iterator[Client]:
@@ -31,10 +42,9 @@ def client(live_server: LiveServer) -> Iterator[Client]:
 
 
 def make_job(client: Client, script: str, name: str = "j", **kwargs: Any) -> ProjectHandle:
-    """Project "p" (made once) with a job ``name`` running ``script``."""
-    if not any(p.machine_name == "p" for p in client.projects().list()):
-        client.projects().create("p")
-    project = client.projects("p")
+    """A new project of the test's own ("p1", "p2", ...) with a job ``name`` running ``script``."""
+    made = client.projects().create(f"p{next(_PROJECTS)}")
+    project = client.projects(made.machine_name)
     project.jobs().create(name, script, **kwargs)
     return project
 
@@ -124,8 +134,12 @@ def test_lists_filter_runs_and_iterate_every_page(client: Client) -> None:
 
     assert [j.machine_name for j in project.jobs().list()] == ["bad", "good"]
     assert [j.machine_name for j in project.jobs().iter_all(per_page=1)] == ["bad", "good"]
-    client.projects().create("q")
-    assert [p.machine_name for p in client.projects().iter_all(per_page=1)] == ["p", "q"]
+    mine = project.get().machine_name
+    other = client.projects().create(f"{mine}-q").machine_name
+    every = [p.machine_name for p in client.projects().list(per_page=100)]
+    assert every == sorted(every)
+    assert every.index(other) == every.index(mine) + 1  # listed next to each other, in order
+    assert [p.machine_name for p in client.projects().iter_all(per_page=1)] == every
 
 
 def test_cancel_a_running_run_while_following_its_log(client: Client) -> None:
@@ -187,7 +201,8 @@ def test_api_errors_are_typed_and_carry_the_server_s_message(
         client.runs("not-a-run").get()
 
     variables = [Variable("NEEDED", required=True), Variable("SET")]
-    runs = make_job(client, "true", variables=variables).jobs("j").runs()
+    project = make_job(client, "true", variables=variables)
+    runs = project.jobs("j").runs()
     with pytest.raises(ValidationFailed) as invalid:
         runs.create(env={"NEEDED": "x", "UNDECLARED": "1"})
     assert invalid.value.status == 422
@@ -197,9 +212,10 @@ def test_api_errors_are_typed_and_carry_the_server_s_message(
         runs.create(env={"SET": "1"})
     assert [e.field for e in required.value.errors] == ["env.NEEDED"]
 
+    taken_name = project.get().machine_name
     with pytest.raises(Conflict) as taken:
-        client.projects().create("Another", machine_name="p")
-    assert taken.value.message == "machine_name 'p' is taken"
+        client.projects().create("Another", machine_name=taken_name)
+    assert taken.value.message == f"machine_name '{taken_name}' is taken"
     with Client("not-a-token", host=live_server.url) as stranger, pytest.raises(Unauthorized):
         stranger.projects().list()
 
@@ -235,7 +251,7 @@ def test_account_and_tokens(live_server: LiveServer, client: Client) -> None:
 
 def test_projects_and_jobs_read_change_and_delete(client: Client) -> None:
     project = make_job(client, "echo 1")
-    assert project.get().name == "p"
+    assert project.get().name.startswith("p")
     assert project.update(description="changed").description == "changed"
     job = project.jobs("j")
     changed = job.update(script="echo 2", variables=[Variable("B", default="b")], timeout=5)

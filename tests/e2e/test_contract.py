@@ -50,8 +50,11 @@ def run_curl(command: str) -> tuple[int, dict[str, object]]:
     return int(status), json.loads(body)
 
 
-@pytest.fixture
-def project(live_server: LiveServer) -> LiveServer:
+@pytest.fixture(scope="module")
+def project(shared_live_server: LiveServer) -> LiveServer:
+    """A server with the page's project and job, shared by the module's tests (each makes runs
+    of its own and reads only those)."""
+    live_server = shared_live_server
     with live_server.client() as client:
         client.post("/v1/projects", json={"name": "My Corp", "machine_name": "my-corp"})
         job = {

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
-from ishcd.logstore import LogStore
 from ishcd.runner.protocol import Outcome
 from ishcd.runner.sections import SectionTracker
 
@@ -63,30 +61,3 @@ def test_the_last_section_ends_as_the_run() -> None:
     empty = SectionTracker()
     empty.finish(0, Outcome(exit_code=0))
     assert empty.sections == []
-
-
-def test_the_store_gives_sections_in_stored_offsets_across_the_cap(tmp_path: Path) -> None:
-    run = "3abed1d7-68ec-4151-ae87-edcc918315b4"
-    logs = LogStore(tmp_path, max_bytes=1000)
-    logs.append(run, 0, b"a" * 3000)
-    sections = [
-        {"number": 1, "name": "head", "start": 10, "end": 700},
-        {"number": 2, "name": "dropped", "start": 700, "end": 2600},
-        {"number": 3, "name": "tail", "start": 2600, "end": None},
-    ]
-    logs.set_sections(run, sections)
-    running = logs.sections(run)
-    assert running is not None
-    # While the run goes only the head (500 bytes) is readable: offsets stop there.
-    assert [(s["start"], s["end"]) for s in running] == [(10, 500), (500, 500), (500, None)]
-    size = logs.close(run)
-    stored = logs.path(run).read_bytes()
-    note_end = stored.index(b"\n", 501) + 1  # the dropped-bytes line
-    final = logs.sections(run)
-    assert final is not None
-    assert [(s["start"], s["end"]) for s in final] == [
-        (10, 500),
-        (500, note_end + 100),  # 2600 is 100 bytes into the kept tail (2500 on)
-        (note_end + 100, None),
-    ]
-    assert size == note_end + 500

@@ -134,3 +134,23 @@ def test_the_server_announces_its_public_url(values: dict[str, object], url: str
     from ishcd.cli.server import server_url
 
     assert server_url(Settings(**values)) == url  # type: ignore[arg-type]
+
+
+def test_the_log_store_follows_the_database_unless_chosen() -> None:
+    from ishcd import logstore
+
+    assert logstore.choose(settings_mod.load(), "sqlite") == "file"
+    assert logstore.choose(settings_mod.load(), "postgresql") == "database"
+    chosen = settings_mod.load(database_url="postgresql://db/ci", log_store="file")
+    assert logstore.choose(chosen, "postgresql") == "file"
+
+
+def test_logs_in_the_database_are_refused_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISHCD_LOG_STORE", "database")
+    with pytest.raises(settings_mod.InvalidSettings) as refused:
+        settings_mod.load()
+    assert str(refused.value) == (
+        "invalid settings: ISHCD_LOG_STORE: database keeps logs in PostgreSQL, "
+        "and the database is SQLite: use file (or auto) with SQLite"
+    )
+    assert settings_mod.load(database_url="postgresql://db/ci").log_store == "database"

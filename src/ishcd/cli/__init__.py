@@ -17,6 +17,7 @@ from ishcd.cli import (
     pipeline_follow,
     projects,
     run,
+    runner,
     runners,
     runs,
     secrets,
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 server.register(app)
+runner.register(app)
 run.register(app)
 projects.register(app)
 jobs.register(app)

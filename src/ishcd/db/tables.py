@@ -413,3 +413,44 @@ runners = sa.Table(
     sa.Column("last_contact", sa.Float, nullable=True),
     sa.Column("registration_token_id", sa.String(36), nullable=True),
 )
+
+# Run logs in the database (the database log store, ``logstore_db``): one row per
+# log, and its bytes in chunks. No foreign key to ``runs``: a log is written from
+# other transactions than the one holding its run's row (a claim that fails a run
+# writes why), and a key would make them wait on each other. Deleting runs deletes
+# their logs in the same transaction (``LogStore.delete_many``).
+logs = sa.Table(
+    "logs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),  # bytes stored: readers see them
+    sa.Column("lines", sa.BigInteger, nullable=False),  # newlines in them
+    sa.Column("tip", sa.BigInteger, nullable=False),  # where the last chunk starts
+    sa.Column("received", sa.BigInteger, nullable=False),  # the runner's offset
+    sa.Column("tail_tip", sa.BigInteger, nullable=True),  # the last tail chunk (past the cap)
+    sa.Column("closed", sa.Boolean, nullable=False),
+    sa.Column("sections", sa.Text, nullable=True),  # JSON, in the runner's offsets
+    sa.Column("cut", sa.Text, nullable=True),  # JSON [head, resume, note] once closed past the cap
+)
+
+# The stored log: chunk bytes [start, start + length(data)); ``lines_before`` counts
+# the newlines before ``start`` (the line index).
+log_chunks = sa.Table(
+    "log_chunks",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("lines_before", sa.BigInteger, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Index(None, "run_id", "lines_before"),
+)
+
+# Past the cap, a log's rolling tail while it is written, by the runner's offsets;
+# closing the log moves what is kept of it to ``log_chunks``.
+log_tail = sa.Table(
+    "log_tail",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)

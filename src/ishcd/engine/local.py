@@ -44,10 +44,10 @@ class LocalProtocol(RunnerProtocol):
         self.signals = runtime.signals
         self.labels = labels
 
-    def _write_problem(self, run_id: str, problem: str) -> int:
+    async def _write_problem(self, run_id: str, problem: str) -> int:
         """A run that could not start: why, alone in its log; the log's size."""
-        self.logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
-        return self.logs.close(run_id)
+        await self.logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
+        return await self.logs.close(run_id)
 
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         deadline = time.monotonic() + wait_seconds
@@ -72,7 +72,7 @@ class LocalProtocol(RunnerProtocol):
                 if run.cancel_requested:
                     self.signals.cancel.set(run.id)
                 self.signals.run.bump(run.id)
-                return assignment_of(claimed, self.logs)
+                return await assignment_of(claimed, self.logs)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await wait(work, remaining):
                 return None
@@ -89,15 +89,17 @@ class LocalProtocol(RunnerProtocol):
         # Not checked against the database per chunk (the hot path): this process's
         # own runner is lost only when its heartbeats stop landing, and the next
         # heartbeat then answers ABANDON.
-        self.logs.append(lease.run_id, offset, data)
+        await self.logs.append(lease.run_id, offset, data)
         self.signals.run.bump(lease.run_id)
 
     async def report_sections(self, lease: Lease, sections: list[Section]) -> None:
-        self.logs.set_sections(lease.run_id, [dataclasses.asdict(section) for section in sections])
+        await self.logs.set_sections(
+            lease.run_id, [dataclasses.asdict(section) for section in sections]
+        )
 
     async def finish(self, lease: Lease, outcome: Outcome) -> None:
         run_id = lease.run_id
-        size = self.logs.close(run_id)
+        size = await self.logs.close(run_id)
         async with self.db.transaction() as conn:
             how = await dispatch.finish_run(
                 conn,

@@ -38,11 +38,14 @@ async def _give_up(
         return []
     async with db.transaction() as conn:
         moved = await dispatch.give_up_runs(conn, runtime, run_ids, silent_since)
-    for run_id, how in moved.items():
-        # A run queued again says so where its next attempt starts (``LocalProtocol.claim``).
-        if how == "ended":
-            logs.note(run_id, f"{why}: the run ended")
-        logs.close(run_id)
+        # Before the commit: a reader never sees the run ended without its log's last
+        # line (the log store may be the database, whose writes take turns with reads).
+        for run_id, how in moved.items():
+            # A run queued again says so where its next attempt starts (``LocalProtocol.claim``).
+            if how == "ended":
+                await logs.note(run_id, f"{why}: the run ended")
+            await logs.close(run_id)
+    for run_id in moved:
         runtime.signals.cancel.set(run_id)
     if moved:
         log.warning("%d runs given up as runner_lost: %s", len(moved), why)

@@ -71,7 +71,8 @@ class RetentionSweep:
                 expired = await retention.expired_logs(conn, now, self.server_days, BATCH)
             if not expired:
                 break
-            self.logs.delete_many(expired)
+            async with self.db.transaction() as conn:
+                await self.logs.delete_many(conn, expired)
             async with self.db.transaction() as conn:
                 removed += await retention.mark_logs_removed(conn, expired, now)
             if len(expired) < BATCH:

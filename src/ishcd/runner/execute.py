@@ -156,9 +156,19 @@ async def _watch(protocol: RunnerProtocol, log: LogWriter, every: float) -> Cont
             canceled.cancel()
 
 
-async def _pump(stream: Output, log: LogWriter) -> None:
+class _Writing:
+    """Whether the pump is writing to the log (an append may wait out an outage)."""
+
+    now = False
+
+
+async def _pump(stream: Output, log: LogWriter, writing: _Writing) -> None:
     while chunk := await stream.read(READ_CHUNK):
-        await log.write(chunk)
+        writing.now = True
+        try:
+            await log.write(chunk)
+        finally:
+            writing.now = False
 
 
 class Execution:
@@ -234,7 +244,7 @@ class Execution:
             await self.log.note(f"could not prepare the workspace: {exc}")
             return Outcome(None, "setup_failed"), True
         if self.assignment.checkout is not None:
-            problem = await checkout(self.assignment.checkout, workspace, self.log)
+            problem = await self._checkout(self.assignment.checkout, workspace)
             if problem is not None:
                 await self.log.note(f"could not check the code out: {problem}")
                 return Outcome(None, "setup_failed"), True
@@ -245,6 +255,17 @@ class Execution:
         finally:
             self.guard.release(run_id)
 
+    async def _checkout(self, where: dict[str, str], workspace: Path) -> str | None:
+        """Clone the run's code from where the protocol says; what went wrong, or None."""
+        try:
+            repository = await self.protocol.fetch_source(self.lease, where, self.run_dir)
+        except LeaseLost:
+            self.log.lost.set()
+            return "the run is no longer this runner's"
+        except Exception as exc:
+            return f"could not fetch the code: {exc}"
+        return await checkout({**where, "repository": repository}, workspace, self.log)
+
     async def _supervise(self, workspace: Path, script: Path) -> tuple[Outcome, bool]:
         """Start the script and see it to its end; every process of it gone on return."""
         try:
@@ -254,7 +275,8 @@ class Execution:
             return Outcome(None, "setup_failed"), True
         self.guard.group(self.assignment.run_id, child.pid)
         exited = child.exited
-        pump = asyncio.create_task(_pump(child.output, self.log))
+        writing = _Writing()
+        pump = asyncio.create_task(_pump(child.output, self.log, writing))
         watch = asyncio.create_task(_watch(self.protocol, self.log, self.config.heartbeat_interval))
         aborted = asyncio.create_task(self._abort.wait())
         try:
@@ -272,18 +294,21 @@ class Execution:
             # Whatever the script left behind in its group goes with it.
             signal_group(child.pid, signal.SIGKILL)
             returncode = await exited
-            await self._drain(pump)
+            await self._drain(pump, writing)
             await self.log.flush()
             child.close()
         return Outcome(exit_code_of(returncode), reason), report
 
-    async def _drain(self, pump: asyncio.Task[None]) -> None:
+    async def _drain(self, pump: asyncio.Task[None], writing: _Writing) -> None:
         """Read the output to its end; if a process that left the group still
         holds the pipe, find it by ``ISHCD_RUN_ID`` in its environment and kill it."""
         for attempt in range(2):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(pump), DRAIN_SECONDS)
-                return
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(pump), DRAIN_SECONDS)
+                    return
+                if not writing.now:  # waiting on the pipe, not on the log: a holder
+                    break
             if attempt == 0:
                 run_id = self.assignment.run_id
                 killed = await asyncio.to_thread(kill_processes_of, {run_id})

@@ -82,10 +82,21 @@ class RunnerPool:
                     continue
                 execution = Execution(assignment, self.protocol, runner_id, self.config, self.guard)
                 self._executions.add(execution)
+                log.info(
+                    "run %s (%s/%s, attempt %d) started on %s",
+                    assignment.run_id,
+                    assignment.project,
+                    assignment.job,
+                    assignment.attempt,
+                    runner_id,
+                )
                 try:
-                    await execution.run()
+                    outcome = await execution.run()
                 finally:
                     self._executions.discard(execution)
+                how = outcome.error_reason or ("complete" if outcome.exit_code == 0 else "failed")
+                code = outcome.exit_code
+                log.info("run %s ended: %s (exit code %s)", assignment.run_id, how, code)
             except exceptions.Unavailable:
                 log.warning("runner slot %s stopped retrying: the server is unavailable", runner_id)
             except Exception:

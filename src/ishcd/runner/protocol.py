@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,10 @@ class RunnerProtocol(abc.ABC):
     @abc.abstractmethod
     async def finish(self, lease: Lease, outcome: Outcome) -> None:
         """Report the end of the run."""
+
+    async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:
+        """Where to clone the run's ``checkout`` from: a repository path or URL.
+
+        The embedded runner clones the server's mirror as named; an agent first
+        fetches the revision from the server into the directory ``into``."""
+        return checkout["repository"]

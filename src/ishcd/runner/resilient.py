@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 from ishcd import exceptions
@@ -173,4 +174,11 @@ class ResilientProtocol(RunnerProtocol):
             "finish",
             f"recording the end of run {lease.run_id}",
             lambda: self.inner.finish(lease, outcome),
+        )
+
+    async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:
+        return await self._retry(
+            "fetch_source",
+            f"fetching the code of run {lease.run_id}",
+            lambda: self.inner.fetch_source(lease, checkout, into),
         )

@@ -7,7 +7,7 @@ from ishcd.runner.protocol import Assignment
 from ishcd.services import dispatch
 
 
-def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment:
+async def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment:
     """What a runner gets for a claimed run; a later attempt's log goes on after the
     earlier ones', from a line that says which attempt starts."""
     run, env = claimed.run, claimed.env
@@ -15,8 +15,8 @@ def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment:
     offset = 0
     if run.attempt > 1:
         note = f"attempt {run.attempt} of {run.retry + 1}: the run was queued again by its retry"
-        logs.note(run.id, note)
-        offset = logs.received(run.id)
+        await logs.note(run.id, note)
+        offset = await logs.received(run.id)
     return Assignment(
         run_id=run.id,
         project=run.project_machine_name,
@@ -32,7 +32,7 @@ def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment:
     )
 
 
-def write_problem(logs: LogStore, run_id: str, problem: str) -> int:
+async def write_problem(logs: LogStore, run_id: str, problem: str) -> int:
     """A run that could not start: why, alone in its log; the log's size."""
-    logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
-    return logs.close(run_id)
+    await logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
+    return await logs.close(run_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,7 +30,7 @@ async def claim_run(
     runner_id: str,
     labels: frozenset[str] = frozenset(),
     unable: str | None = None,
-    write_problem: Callable[[str, str], int] | None = None,
+    write_problem: Callable[[str, str], Awaitable[int]] | None = None,
 ) -> Claimed | None:
     """The oldest queued run this runner may take, now ``running``, with its environment.
 
@@ -60,10 +60,10 @@ async def _setup_failed(
     runtime: Runtime,
     run: RunRecord,
     problem: str,
-    write_problem: Callable[[str, str], int] | None,
+    write_problem: Callable[[str, str], Awaitable[int]] | None,
 ) -> Claimed:
     # The log first: written again at the same offset if this transaction is retried.
-    size = write_problem(run.id, problem) if write_problem is not None else None
+    size = await write_problem(run.id, problem) if write_problem is not None else None
     await run_end.end_run(conn, runtime, run, run_state.ERROR, reason="setup_failed", log_size=size)
     return Claimed(run, None, problem)
 

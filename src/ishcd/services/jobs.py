@@ -230,7 +230,7 @@ async def delete_job(
     run_ids = await runs_db.ids_in_job(conn, job.id)
     await jobs_db.delete_job(conn, job.id)
     await audit.record(conn, caller, "job.delete", project=project, target=_target(job))
-    conn.on_commit(lambda: logs.delete_many(run_ids))
+    await logs.delete_many(conn, run_ids)
 
 
 def _target(job: JobRecord) -> tuple[str, str, str]:

@@ -12,7 +12,8 @@ deadline: a search (plain or regex) that takes longer than ``SEARCH_SECONDS``
 is refused with a message saying so. A regex match that takes in a newline is
 found again line by line, so every match is within its line.
 
-Everything here reads files and can take a second: call it in a thread.
+The log is read from its store as it goes (a buffer at a time); the matching
+of each buffer runs in a thread, so the event loop goes on serving meanwhile.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import regex
@@ -150,7 +151,9 @@ def check_query(query: Query) -> None:
         compile_pattern(query)
 
 
-def _buffers(logs: LogStore, run_id: str, size: int) -> Iterator[tuple[int, bytearray, int]]:
+async def _buffers(
+    logs: LogStore, run_id: str, size: int
+) -> AsyncIterator[tuple[int, bytearray, int]]:
     """(offset, buffer, end) over the first ``size`` bytes of the log: ``buffer[:end]``
     holds whole lines. The buffer is used again for the next: done with it by then."""
     buffer = bytearray(2 * BUFFER)
@@ -158,7 +161,7 @@ def _buffers(logs: LogStore, run_id: str, size: int) -> Iterator[tuple[int, byte
     at = carry = 0  # the log offset of buffer[0]; bytes kept from the last read
     try:
         while at + carry < size:
-            read = logs.readinto(
+            read = await logs.readinto(
                 run_id, at + carry, view[carry : carry + min(BUFFER, size - at - carry)]
             )
             if read == 0:
@@ -196,31 +199,47 @@ def _text_around(line: bytes, start: int, end: int) -> tuple[str, int, int, int]
     return text, column, len(shown_before), len(shown_before) + len(matched)
 
 
-def search_log(logs: LogStore, run: RunRecord, query: Query, skip: int, take: int) -> Result:
+Found = list[tuple[int, bytes, int, int]]  # (line start, line, match start, match end)
+
+
+def _scan(
+    matcher: _Matcher, at: int, buffer: bytearray, end: int, wanted: int, room: int, deadline: float
+) -> tuple[int, Found]:
+    """The matches in ``buffer[:end]`` (log offset ``at``), and up to ``room`` of
+    them after the first ``wanted``."""
+    count = matcher.count(buffer, end, deadline)
+    found: Found = []
+    if count > wanted and room > 0:
+        for number, (start, stop) in enumerate(matcher.spans(buffer, end, deadline)):
+            if number < wanted:
+                continue
+            if len(found) >= room:
+                break
+            line_start = buffer.rfind(b"\n", 0, start) + 1
+            newline = buffer.find(b"\n", start, end)
+            line_end = end if newline == -1 else newline
+            line = bytes(buffer[line_start:line_end])
+            found.append((at + line_start, line, start - line_start, stop - line_start))
+    return count, found
+
+
+async def search_log(logs: LogStore, run: RunRecord, query: Query, skip: int, take: int) -> Result:
     """The number of matches in the whole log, and matches ``skip`` to ``skip + take``."""
     logs_service.check_log_kept(run)
     matcher = _Matcher(query)
-    size = logs_service.log_end(logs, run)
+    size = await logs_service.log_end(logs, run)
     deadline = time.monotonic() + SEARCH_SECONDS
     total = 0
-    found: list[tuple[int, bytes, int, int]] = []  # (line start, line, match start, end)
+    found: Found = []
     try:
-        for at, buffer, end in _buffers(logs, run.id, size):
+        async for at, buffer, end in _buffers(logs, run.id, size):
             if time.monotonic() > deadline:
                 raise _TooLong
-            count = matcher.count(buffer, end, deadline)
-            if count and total + count > skip and len(found) < take:
-                wanted = skip - total  # matches of this buffer to pass over first
-                for number, (start, stop) in enumerate(matcher.spans(buffer, end, deadline)):
-                    if number < wanted:
-                        continue
-                    if len(found) >= take:
-                        break
-                    line_start = buffer.rfind(b"\n", 0, start) + 1
-                    newline = buffer.find(b"\n", start, end)
-                    line_end = end if newline == -1 else newline
-                    line = bytes(buffer[line_start:line_end])
-                    found.append((at + line_start, line, start - line_start, stop - line_start))
+            wanted, room = max(0, skip - total), take - len(found)
+            count, more = await asyncio.to_thread(
+                _scan, matcher, at, buffer, end, wanted, room, deadline
+            )
+            found += more
             total += count
     except _TooLong as exc:
         raise exceptions.ValidationFailed.one(
@@ -228,10 +247,10 @@ def search_log(logs: LogStore, run: RunRecord, query: Query, skip: int, take: in
             f"the search took longer than {SEARCH_SECONDS:g} s and was stopped: "
             "search for something more specific",
         ) from exc
-    with logs.lines(run.id, size) as index:
-        lines = index.count()
+    async with logs.lines(run.id, size) as index:
+        lines = await index.count()
         matches = [
-            _match(index.line_of(line_start) + 1, line_start, line, start, stop)
+            _match(await index.line_of(line_start) + 1, line_start, line, start, stop)
             for line_start, line, start, stop in found
         ]
     return Result(
@@ -262,10 +281,10 @@ _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
 
 
 async def find_in_log(logs: LogStore, run: RunRecord, query: Query, skip: int, take: int) -> Result:
-    """``search_log`` in a thread, at most ``AT_ONCE`` at a time."""
+    """``search_log``, at most ``AT_ONCE`` at a time."""
     loop = asyncio.get_running_loop()
     turn = _turns.get(loop)
     if turn is None:
         turn = _turns[loop] = asyncio.Semaphore(AT_ONCE)
     async with turn:
-        return await asyncio.to_thread(search_log, logs, run, query, skip, take)
+        return await search_log(logs, run, query, skip, take)

@@ -18,18 +18,18 @@ from ishcd.services import logs as logs_service
 from ishcd.services import run_state
 
 
-def run_sections(logs: LogStore, run: RunRecord) -> list[dict[str, Any]]:
+async def run_sections(logs: LogStore, run: RunRecord) -> list[dict[str, Any]]:
     """The run's sections (``SectionOut``'s shape): [] for a stored job's run."""
     if run.workflow_job_id is None or run.log_removed is not None:
         return []
-    saved = logs.sections(run.id)
+    saved = await logs.sections(run.id)
     if not saved:
         return []
     finished = run.status in run_state.FINISHED
-    end = logs_service.log_end(logs, run)
+    end = await logs_service.log_end(logs, run)
     now = time.time()
     shown = []
-    with logs.lines(run.id, end) as index:
+    async with logs.lines(run.id, end) as index:
         for section in saved:
             values = dict(section)
             if values["end"] is None and finished:  # its runner never said: the run's end
@@ -52,8 +52,10 @@ def run_sections(logs: LogStore, run: RunRecord) -> list[dict[str, Any]]:
                     "error_reason": values["error_reason"],
                     "start": start,
                     "end": stop,
-                    "start_line": index.line_of(start) + 1,
-                    "end_line": None if stop is None else index.line_of(max(start, stop - 1)) + 1,
+                    "start_line": await index.line_of(start) + 1,
+                    "end_line": None
+                    if stop is None
+                    else await index.line_of(max(start, stop - 1)) + 1,
                     "started": int(began),
                     "finished": None if ended is None else int(ended),
                     "duration": round(max(0.0, (ended or now) - began)),

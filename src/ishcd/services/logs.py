@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 from ishcd import exceptions
@@ -58,25 +58,27 @@ MAX_RANGE = 4 * 1024 * 1024
 MAX_LINES = 10_000
 
 
-def _final_size(logs: LogStore, run: RunRecord) -> int:
-    return run.log_size if run.log_size is not None else logs.size(run.id)
+async def _final_size(logs: LogStore, run: RunRecord) -> int:
+    return run.log_size if run.log_size is not None else await logs.size(run.id)
 
 
-def log_end(logs: LogStore, run: RunRecord) -> int:
+async def log_end(logs: LogStore, run: RunRecord) -> int:
     """How much of the log can be read now: all of it once the run has finished."""
-    return _final_size(logs, run) if run.status in run_state.FINISHED else logs.size(run.id)
+    if run.status in run_state.FINISHED:
+        return await _final_size(logs, run)
+    return await logs.size(run.id)
 
 
-def inline_log(logs: LogStore, run: RunRecord) -> Inline | None:
+async def inline_log(logs: LogStore, run: RunRecord) -> Inline | None:
     """The ``log`` of a run response: set once the run has finished, until it is removed."""
     if run.status not in run_state.FINISHED or run.log_removed is not None:
         return None
-    return logs.inline(run.id, _final_size(logs, run))
+    return await logs.inline(run.id, await _final_size(logs, run))
 
 
 @dataclass(frozen=True)
 class LogSlice:
-    chunks: Iterator[bytes]
+    chunks: AsyncGenerator[bytes, None]
     length: int
     next_offset: int
     complete: bool  # the run has finished: this slice reaches the end of its log
@@ -92,11 +94,11 @@ def check_log_kept(run: RunRecord) -> None:
         )
 
 
-def read_log(logs: LogStore, run: RunRecord, offset: int) -> LogSlice:
+async def read_log(logs: LogStore, run: RunRecord, offset: int) -> LogSlice:
     """The log from byte ``offset`` to its current end."""
     check_log_kept(run)
     finished = run.status in run_state.FINISHED
-    end = _final_size(logs, run) if finished else logs.size(run.id)
+    end = await log_end(logs, run)
     start = min(offset, end)
     return LogSlice(
         chunks=logs.read(run.id, start, end),
@@ -119,20 +121,22 @@ class LogRange:
     size: int  # bytes of the log readable now
 
 
-def read_range(
+async def _joined(logs: LogStore, run_id: str, start: int, end: int) -> bytes:
+    return b"".join([chunk async for chunk in logs.read(run_id, start, end)])
+
+
+async def read_range(
     logs: LogStore, run: RunRecord, offset: int, limit: int | None, tail: int | None
 ) -> LogRange:
     """At most ``limit`` bytes from ``offset``; or, with ``tail``, the last ``tail``
-    bytes, from the first line that starts in them (mid-line only when none does).
-
-    Reads files and may repair a line index: call it in a thread.
-    """
+    bytes, from the first line that starts in them (mid-line only when none does)."""
     check_log_kept(run)
-    end = log_end(logs, run)
+    end = await log_end(logs, run)
     if tail is not None:
         start = max(0, end - tail)
-        data = b"".join(logs.read(run.id, start, end))
-        if start > 0 and b"".join(logs.read(run.id, start - 1, start)) != b"\n":
+        data = await _joined(logs, run.id, max(0, start - 1), end)
+        before, data = (data[:1], data[1:]) if start > 0 else (b"\n", data)
+        if before != b"\n":  # the tail starts mid-line: from the next line's start
             newline = data.find(b"\n")
             if newline != -1 and newline + 1 < len(data):
                 data = data[newline + 1 :]
@@ -140,10 +144,10 @@ def read_range(
     else:
         start = min(offset, end)
         stop = end if limit is None else min(end, start + limit)
-        data = b"".join(logs.read(run.id, start, stop))
-    with logs.lines(run.id, end) as index:
-        first_line = index.line_of(start) + 1
-        lines = index.count()
+        data = await _joined(logs, run.id, start, stop)
+    async with logs.lines(run.id, end) as index:
+        first_line = await index.line_of(start) + 1
+        lines = await index.count()
     finished = run.status in run_state.FINISHED
     return LogRange(
         data=data,
@@ -170,24 +174,26 @@ class LogLines:
     complete: bool  # the run has finished: ``total`` is final
 
 
-def read_lines(logs: LogStore, run: RunRecord, first: int, count: int) -> LogLines:
-    """Up to ``count`` lines from line ``first`` (from 1). Reads files: call it in a thread."""
+async def read_lines(logs: LogStore, run: RunRecord, first: int, count: int) -> LogLines:
+    """Up to ``count`` lines from line ``first`` (from 1)."""
     check_log_kept(run)
-    end = log_end(logs, run)
+    end = await log_end(logs, run)
     finished = run.status in run_state.FINISHED
-    with logs.lines(run.id, end) as index:
-        total = index.count()
-        at = index.offset_of(first - 1)
+    async with logs.lines(run.id, end) as index:
+        total = await index.count()
+        at = await index.offset_of(first - 1)
     if at is None:
         return LogLines(first, None, [], None, False, total, end, finished)
     stop = min(end, at + MAX_RANGE)
     read: list[bytes] = []
     newlines = 0
-    for chunk in logs.read(run.id, at, stop):  # only as far as the lines asked for
+    chunks = logs.read(run.id, at, stop)
+    async for chunk in chunks:  # only as far as the lines asked for
         read.append(chunk)
         newlines += chunk.count(b"\n")
         if newlines >= count:
             break
+    await chunks.aclose()
     data = b"".join(read)
     pieces = data.split(b"\n")
     cut = False
@@ -214,11 +220,18 @@ async def follow_log(
     budget = CheckBudget()
     while True:
         news = signals.run.listen(run_id)
-        size = logs.size(run_id)
-        if size > position:
-            for chunk in logs.read(run_id, position, size):
-                position += len(chunk)
-                yield chunk
+        try:
+            size = await logs.size(run_id)
+            if size > position:
+                async for chunk in logs.read(run_id, position, size):
+                    position += len(chunk)
+                    yield chunk
+                if logs.follow_gap:  # appends that come meanwhile are read together
+                    await asyncio.sleep(logs.follow_gap)
+                continue
+        except exceptions.Unavailable:
+            # The database is away (the log store may be in it): wait, then go on.
+            await wait(news, FOLLOW_POLL)
             continue
         later = budget.delay()
         if later > 0:
@@ -227,14 +240,16 @@ async def follow_log(
         try:
             async with db.read() as conn:
                 run = await runs_db.get_run(conn, run_id)
+            final = None
+            if run is not None and run.status in run_state.FINISHED:
+                final = await _final_size(logs, run)
         except exceptions.Unavailable:
-            # The log is still written (to files) during an outage: keep following.
+            # A file log is still written during an outage: keep following.
             await wait(news, FOLLOW_POLL)
             continue
         if run is None:
             return
-        if run.status in run_state.FINISHED:
-            final = _final_size(logs, run)
+        if final is not None:
             if position >= final:
                 return
             continue

@@ -194,7 +194,7 @@ async def delete_project(
     run_ids = await runs_db.ids_in_project(conn, project.id)
     await projects_db.delete_project(conn, project.id)
     await audit.record(conn, caller, "project.delete", project=project, target=_target(project))
-    conn.on_commit(lambda: logs.delete_many(run_ids))
+    await logs.delete_many(conn, run_ids)
     conn.on_commit(lambda: mirrors.remove(project.id))
 
 

@@ -111,7 +111,7 @@ async def request_job(
                 signals.run.close(run.id)
                 continue
             signals.run.bump(run.id)
-            return assignment_of(claimed, desk.logs)
+            return await assignment_of(claimed, desk.logs)
         if not await _hold(work, deadline, disconnected):
             return None
 
@@ -230,19 +230,16 @@ async def store_log(logs: LogStore, run_id: str, offset: int, data: bytes) -> in
 
     ``exceptions.LogGap`` (with the size received) for a chunk past the end.
     """
-    received = logs.received(run_id)
-    if offset > received:
-        raise exceptions.LogGap(offset, received)
-    return logs.append(run_id, offset, data)
+    return await logs.append(run_id, offset, data)
 
 
 async def close_log(logs: LogStore, run_id: str, log_size: int) -> int:
     """Stop writing the run's log, if it holds the ``log_size`` bytes the runner sent
     (``LogShort`` if not); the stored log's size."""
-    received = logs.received(run_id)
+    received = await logs.received(run_id)
     if received < log_size:
         raise LogShort(log_size, received)
-    return logs.close(run_id)
+    return await logs.close(run_id)
 
 
 async def set_sections(
@@ -253,7 +250,7 @@ async def set_sections(
         raise exceptions.ValidationFailed.one("sections", f"at most {MAX_SECTIONS} sections")
     async with desk.db.read() as conn:
         await _current(conn, runner, run_id, attempt)
-    desk.logs.set_sections(run_id, sections)
+    await desk.logs.set_sections(run_id, sections)
     desk.runtime.signals.run.bump(run_id)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -143,7 +142,7 @@ async def _log(
         chunks = logs.follow_log(ctx.db, server.logs, server.signals, run.id, offset)
         return StreamingResponse(chunks, media_type=media, headers=stream_headers)
     if ranged:
-        part = await asyncio.to_thread(logs.read_range, server.logs, run, offset, limit, tail)
+        part = await logs.read_range(server.logs, run, offset, limit, tail)
         headers = {
             "X-Next-Offset": str(part.next_offset),
             "X-Log-Complete": "true" if part.complete else "false",
@@ -153,13 +152,14 @@ async def _log(
             "X-Log-Size": str(part.size),
         }
         return Response(part.data, media_type=media, headers=headers)
-    whole = logs.read_log(server.logs, run, offset)
+    whole = await logs.read_log(server.logs, run, offset)
     headers = {
         "X-Next-Offset": str(whole.next_offset),
         "X-Log-Complete": "true" if whole.complete else "false",
     }
     if whole.length <= 1024 * 1024:
-        return Response(b"".join(whole.chunks), media_type=media, headers=headers)
+        data = b"".join([chunk async for chunk in whole.chunks])
+        return Response(data, media_type=media, headers=headers)
     return StreamingResponse(whole.chunks, media_type=media, headers=headers)
 
 
@@ -228,7 +228,7 @@ async def _lines(
 ) -> LogLinesOut:
     ctx = context(request)
     run = await _run(ctx, run_id, **where)
-    found = await asyncio.to_thread(logs.read_lines, ctx.server.logs, run, first, count)
+    found = await logs.read_lines(ctx.server.logs, run, first, count)
     return LogLinesOut(
         first=found.first,
         offset=found.offset,

@@ -28,8 +28,8 @@ async def _read(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
     server = ctx.server
-    sections = log_sections.run_sections(server.logs, run)
-    return run_json(run, logs.inline_log(server.logs, run), sections=sections)
+    sections = await log_sections.run_sections(server.logs, run)
+    return run_json(run, await logs.inline_log(server.logs, run), sections=sections)
 
 
 @router.post(
@@ -205,8 +205,8 @@ async def _cancel(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.transaction() as conn:
         run = await runs.cancel_run(conn, ctx.caller, run_id, runtime=ctx.server.runtime, **where)
     server = ctx.server
-    sections = log_sections.run_sections(server.logs, run)
-    return run_json(run, logs.inline_log(server.logs, run), sections=sections)
+    sections = await log_sections.run_sections(server.logs, run)
+    return run_json(run, await logs.inline_log(server.logs, run), sections=sections)
 
 
 @router.post(JOB_RUN + "/cancel", response_model=RunOut, responses=responses(401, 403, 404, 409))

@@ -9,7 +9,6 @@ static/js/logview.js turns that into the live viewer of the whole log.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -59,14 +58,11 @@ def plain_line(line: str) -> str:
     return _ESCAPES.sub("", line)
 
 
-def read_tail(server: Server, run: RunRecord) -> LogTail | None:
-    """The log's last ``TAIL_BYTES`` from a line start (None once the log is deleted).
-
-    Reads files: call it in a thread.
-    """
+async def read_tail(server: Server, run: RunRecord) -> LogTail | None:
+    """The log's last ``TAIL_BYTES`` from a line start (None once the log is deleted)."""
     if run.log_removed is not None:
         return None
-    part = logs.read_range(server.logs, run, 0, None, TAIL_BYTES)
+    part = await logs.read_range(server.logs, run, 0, None, TAIL_BYTES)
     text = part.data.decode(errors="replace")
     shown = "\n".join(plain_line(line) for line in text.split("\n"))
     return LogTail(shown, part.first_line, part.lines, part.size, part.offset > 0)
@@ -94,7 +90,7 @@ async def _show(request: Request, project_ish: str, run_id: str, template: str) 
         run = await runs.get_run(conn, ctx.caller, run_id, project_ish=page.project.id)
     tail = None
     if template == "run_page.html":
-        tail = await asyncio.to_thread(read_tail, server_of(request), run)
+        tail = await read_tail(server_of(request), run)
     return page.render(
         request,
         template,
