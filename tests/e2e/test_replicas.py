@@ -71,14 +71,17 @@ def test_a_run_queued_on_one_replica_is_woken_on_the_other(tmp_path: Path) -> No
                 assert wait_for_run(a, run_id, timeout=60)["status"] == "complete"
                 assert ran_where(record)[run_id] == ["replica-1"]
 
-            # A log follower on replica 0 (Server-Sent Events) hears the end of a
-            # run that replica 1 runs.
-            quiet = job(b, "sleep 1", name="quiet")
-            run_id = queue(b, quiet)
+            # A log follower on replica 0 (Server-Sent Events) follows a run that
+            # replica 1 runs (the log is in the database), to its end.
+            talker = job(b, "echo one; sleep 1; echo two", name="talker")
+            run_id = queue(b, talker)
             headers = {"Accept": "text/event-stream"}
             with a.stream("GET", f"/v1/runs/{run_id}/log", headers=headers) as stream:
                 assert stream.status_code == 200
                 events = "".join(stream.iter_text())
+            assert events.count("event: log") >= 1
+            assert "one" in events
+            assert "two" in events
             assert "event: status" in events
             assert '"status": "complete"' in events
 
