@@ -1,7 +1,8 @@
 """``python -m bench``: every figure in one run, beside its target.
 
 ``python -m bench ui`` runs the UI section alone, ``python -m bench logstore`` the log
-stores', ``python -m bench agents`` the runner agents' (``python -m bench`` runs them all).
+stores', ``python -m bench agents`` the runner agents', ``python -m bench replicas``
+two server replicas' on PostgreSQL (``python -m bench`` runs them all).
 
 Exit status 0 when the figures were measured, whether or not they meet their
 targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
@@ -27,6 +28,7 @@ from bench import (
     logstore,
     machine,
     pipeline,
+    replicas,
     report,
     server,
     soak,
@@ -41,7 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "section",
         nargs="?",
-        choices=["all", "ui", "agents", "logstore"],
+        choices=["all", "ui", "agents", "logstore", "replicas"],
         default="all",
         help="what to measure",
     )
@@ -64,6 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ui_section.add_arguments(parser)
     agents.add_arguments(parser)
     logstore.add_arguments(parser)
+    replicas.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -166,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             ui_section.main(args, say)
         if args.section in ("all", "logstore"):
             logstore.main(args, say)
+        if args.section in ("all", "replicas"):
+            replicas.main(args, say)
     except KeyboardInterrupt:
         print("\nbench interrupted", file=sys.stderr)
         return 130

@@ -57,9 +57,17 @@ def clean_env() -> dict[str, str]:
 class Server:
     """One server process: its URL, its output and (for Ish CD) its first API token."""
 
-    def __init__(self, name: str, args: list[str], port: int, ready_path: str):
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        port: int,
+        ready_path: str,
+        env: dict[str, str] | None = None,
+    ):
         self.name = name
         self.args = args
+        self.env = {**clean_env(), **(env or {})}  # clean_env() and what the caller adds
         self.port = port
         self.ready_path = ready_path
         self.url = f"http://{HOST}:{port}"
@@ -77,7 +85,7 @@ class Server:
         self.process = subprocess.Popen(
             self.args,
             cwd=REPO,
-            env=clean_env(),
+            env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
