@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # An idle embedded runner slot looks for work this often even without a wake-up
     # (queued runs wake it at once, from any server on the same database).
     runner_claim_poll: float = Field(default=1.0, gt=0)
+    # The longest an agent's request for work or control request is held (seconds):
+    # below a load balancer's idle timeout. An agent asking for longer gets this.
+    runner_max_wait: float = Field(default=30.0, ge=0, le=30)
     runner_lost_after: float = Field(default=60.0, gt=0)
     kill_grace: float = Field(default=5.0, ge=0)
     shutdown_grace: float = Field(default=10.0, ge=0)

@@ -346,7 +346,7 @@ async def test_only_lost_retries_do_not_retry_failures(api: Api, project: dict[s
 
 async def test_labels_choose_the_runner(api: Api, project: dict[str, Any]) -> None:
     config = (
-        "version: 1\njobs:\n  here: {labels: [embedded], steps: [{run: 'true'}]}\n"
+        "version: 1\njobs:\n  here: {labels: [local], steps: [{run: 'true'}]}\n"
         "  gpu: {labels: [gpu], steps: [{run: 'true'}]}\n"
         "workflows:\n  main: {jobs: [here, gpu]}\n"
     )

@@ -149,3 +149,16 @@ async def test_the_embedded_runner_takes_only_runs_whose_labels_it_has(
             record = await runs_db.get_run(conn, elsewhere["id"])
         assert record is not None
         assert record.status == "queued"
+
+
+async def test_retry_sent_in_part_keeps_the_other_part_and_unknown_keys_are_refused(
+    api: Api,
+) -> None:
+    await api.project("Ops")
+    await api.job("ops", "true", name="j", retry={"count": 2, "only_lost": True})
+    changed = await api.patch("/v1/projects/ops/jobs/j", json={"retry": {"only_lost": False}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["retry"] == {"count": 0, "only_lost": False}
+    refused = await api.patch("/v1/projects/ops/jobs/j", json={"retry": {"x": 1}})
+    assert refused.status_code == 422
+    assert "retry.x" in refused.text

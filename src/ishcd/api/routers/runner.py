@@ -57,6 +57,11 @@ def _desk(server: Server) -> runner_jobs.Desk:
     return runner_jobs.Desk(server.database, server.logs, server.runtime)
 
 
+def _held(server: Server, wait: float) -> float:
+    """How long a request may be held: what the agent asks, at most ISHCD_RUNNER_MAX_WAIT."""
+    return min(wait, server.settings.runner_max_wait)
+
+
 def _gap(exc: exceptions.LogGap) -> JSONResponse:
     response = error_response(416, exc.message, [{"field": "offset", "message": exc.message}])
     response.headers[LOG_SIZE_HEADER] = str(exc.size)
@@ -66,7 +71,7 @@ def _gap(exc: exceptions.LogGap) -> JSONResponse:
 @router.post(
     "/request",
     response_model=AssignmentOut,
-    responses={204: {"description": "No work within the wait"}, **responses(401, 422)},
+    responses={204: {"description": "No work within the wait"}, **responses(400, 401, 422)},
 )
 async def request_job(
     request: Request, server: ServerDep, runner: RunnerDep, body: JobRequestIn
@@ -74,7 +79,7 @@ async def request_job(
     """Ask for work: held up to `wait` seconds, answered the moment a run this runner
     may take (all its labels among the runner's) is queued. A paused runner gets none."""
     assignment = await runner_jobs.request_job(
-        _desk(server), runner, body.slot, body.wait, request.is_disconnected
+        _desk(server), runner, body.slot, _held(server, body.wait), request.is_disconnected
     )
     if assignment is None:
         return Response(status_code=204)
@@ -82,7 +87,7 @@ async def request_job(
 
 
 @router.post(
-    "/{run_id}/heartbeat", response_model=ControlOut, responses=responses(401, 404, 409, 422)
+    "/{run_id}/heartbeat", response_model=ControlOut, responses=responses(400, 401, 404, 409, 422)
 )
 async def heartbeat(
     server: ServerDep, runner: RunnerDep, run_id: str, body: AttemptIn
@@ -94,7 +99,7 @@ async def heartbeat(
 
 
 @router.post(
-    "/{run_id}/control", response_model=ControlOut, responses=responses(401, 404, 409, 422)
+    "/{run_id}/control", response_model=ControlOut, responses=responses(400, 401, 404, 409, 422)
 )
 async def control(
     request: Request, server: ServerDep, runner: RunnerDep, run_id: str, body: ControlIn
@@ -102,7 +107,12 @@ async def control(
     """Wait for a cancel: held up to `wait` seconds, answered `cancel` the moment the
     run is canceled, else `continue`."""
     answer = await runner_jobs.control(
-        _desk(server), runner, run_id, body.attempt, body.wait, request.is_disconnected
+        _desk(server),
+        runner,
+        run_id,
+        body.attempt,
+        _held(server, body.wait),
+        request.is_disconnected,
     )
     return ControlOut(control=answer)
 
@@ -157,7 +167,7 @@ async def _read_body(request: Request) -> bytes | None:
     return bytes(data)
 
 
-@router.put("/{run_id}/sections", status_code=204, responses=responses(401, 404, 409, 422))
+@router.put("/{run_id}/sections", status_code=204, responses=responses(400, 401, 404, 409, 422))
 async def set_sections(
     server: ServerDep, runner: RunnerDep, run_id: str, body: SectionsIn
 ) -> Response:
@@ -169,7 +179,7 @@ async def set_sections(
 @router.post(
     "/{run_id}/finish",
     response_model=FinishOut,
-    responses={**responses(401, 404, 409, 422), **GAP},
+    responses={**responses(400, 401, 404, 409, 422), **GAP},
 )
 async def finish(server: ServerDep, runner: RunnerDep, run_id: str, body: FinishIn) -> Any:
     """Report how the run ended. Sent again after it went through, it answers the same;

@@ -203,7 +203,7 @@ RETRY_DOC = (
 )
 
 
-class Retry(BaseModel):
+class Retry(In):
     count: int = Field(default=0, ge=0, le=10)
     only_lost: bool = False
 
@@ -266,9 +266,9 @@ class JobPatch(Labelled):
         if "raw_commands" in sent:
             sent["script"] = sent.pop("raw_commands")
         if "retry" in sent:
-            retry = sent.pop("retry")
-            sent["retry"] = None if retry is None else retry["count"]
-            sent["retry_only_lost"] = None if retry is None else retry["only_lost"]
+            sent.pop("retry")
+            sent["retry"] = None if self.retry is None else self.retry.count
+            sent["retry_only_lost"] = None if self.retry is None else self.retry.only_lost
         return sent
 
 
