@@ -291,3 +291,13 @@ async def test_requests_are_checked(live: Live) -> None:
     ):
         assert response.status_code == 422, response.text
         assert field in [e["field"] for e in response.json()["errors"]], response.json()
+
+
+async def test_a_hold_is_cut_to_the_servers_most(tmp_path: Path, database_url: str) -> None:
+    async with live_server(tmp_path, database_url, runner_max_wait=0.2) as live:
+        agent = await live.agent()
+        asked = asyncio.create_task(agent.request(wait=30))
+        # ISHCD_RUNNER_MAX_WAIT holds it 0.2 s, not the 30 asked for: the load balancer's
+        # idle timeout must never cut a held request.
+        response = await asyncio.wait_for(asked, 10)
+        assert response.status_code == 204
