@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ishcd.db import runs as runs_db
+from ishcd.db import run_queue
 from ishcd.services import runners
 from tests.api.conftest import Api, bearer
 from tests.api.test_runner_registration import register, registration_token, runner_body
@@ -65,11 +65,13 @@ async def test_runners_are_listed_with_their_state_and_running_runs(api: Api) ->
         await api.start("ops", "deploy")
     async with api.server.database.transaction() as conn:
         for slot in (0, 1):
-            claimed = await runs_db.claim_next(conn, f"runner:{builder['id']}:{slot}", time.time())
+            claimed = await run_queue.claim_next(
+                conn, f"runner:{builder['id']}:{slot}", time.time()
+            )
             assert claimed is not None
         # Another runner whose id starts like this one's is not counted with it.
         other = f"runner:{builder['id'][:-1]}x:0"
-        assert await runs_db.claim_next(conn, other, time.time()) is not None
+        assert await run_queue.claim_next(conn, other, time.time()) is not None
     response = await api.get("/v1/runners")
     assert response.status_code == 200
     assert 'rel="first"' in response.headers["Link"]

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from ishcd.db import run_queue
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
@@ -41,7 +42,7 @@ async def claim_run(
     the reason to the run's log, and answers its size, before the run ends:
     who sees the run ended sees why.
     """
-    run_id = await runs_db.claim_next(conn, runner_id, time.time(), labels)
+    run_id = await run_queue.claim_next(conn, runner_id, time.time(), labels)
     if run_id is None:
         return None
     run = await runs_db.get_run(conn, run_id)
@@ -70,7 +71,7 @@ async def _setup_failed(
 
 async def heartbeat(conn: Connection, run_id: str, runner_id: str, attempt: int) -> Heartbeat:
     """Record a runner's heartbeat for ``attempt`` of the run; tell it whether to go on."""
-    canceled = await runs_db.heartbeat(conn, run_id, runner_id, attempt, time.time())
+    canceled = await run_queue.heartbeat(conn, run_id, runner_id, attempt, time.time())
     if canceled is None:
         return "gone"
     return "cancel" if canceled else "continue"
@@ -78,7 +79,7 @@ async def heartbeat(conn: Connection, run_id: str, runner_id: str, attempt: int)
 
 async def check_lease(conn: Connection, run_id: str, runner_id: str, attempt: int) -> Heartbeat:
     """Like ``heartbeat``, without recording one (before a log append)."""
-    canceled = await runs_db.lease(conn, run_id, runner_id, attempt)
+    canceled = await run_queue.lease(conn, run_id, runner_id, attempt)
     if canceled is None:
         return "gone"
     return "cancel" if canceled else "continue"
@@ -136,8 +137,8 @@ async def give_up_runs(
 
 async def stale_runs(conn: Connection, silent_since: float) -> list[str]:
     """Running runs whose runner has sent no heartbeat since ``silent_since``."""
-    return await runs_db.stale_running(conn, silent_since)
+    return await run_queue.stale_running(conn, silent_since)
 
 
 async def runs_held_by(conn: Connection, runner_prefix: str) -> list[str]:
-    return await runs_db.running_held_by(conn, runner_prefix)
+    return await run_queue.running_held_by(conn, runner_prefix)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ishcd import exceptions
 from ishcd.db import jobs as jobs_db
+from ishcd.db import run_queue
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.jobs import JobRecord
@@ -43,9 +44,9 @@ def check_labels(labels: list[str]) -> str:
                 f"labels.{index}", "must be 1 to 64 letters, digits, _ . : -"
             )
     unique = sorted(set(labels))
-    if len(unique) > runs_db.MAX_RUNNER_LABELS:
+    if len(unique) > run_queue.MAX_RUNNER_LABELS:
         raise exceptions.ValidationFailed.one(
-            "labels", f"at most {runs_db.MAX_RUNNER_LABELS} labels"
+            "labels", f"at most {run_queue.MAX_RUNNER_LABELS} labels"
         )
     return ",".join(unique)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ishcd.db import pipelines as pipelines_db
+from ishcd.db import run_queue
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
@@ -85,7 +86,7 @@ async def stop_run(conn: Connection, runtime: Runtime, run: RunRecord) -> RunRec
             return await _reread(conn, run.id)
         run = await _reread(conn, run.id)  # claimed meanwhile: cancel it running
     if run.status == run_state.RUNNING:
-        await runs_db.request_cancel(conn, run.id)
+        await run_queue.request_cancel(conn, run.id)
         conn.on_commit(lambda: runtime.signals.cancel.set(run.id))
         return await _reread(conn, run.id)
     return run

@@ -12,6 +12,7 @@ import time
 from typing import Final, Literal
 
 from ishcd import exceptions
+from ishcd.db import run_queue
 from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.runs import RunRecord
@@ -75,7 +76,7 @@ async def requeue(conn: Connection, run: RunRecord) -> bool:
     Only the attempt that was current when ``run`` was read is put back.
     """
     check(run.status, QUEUED)
-    return await runs_db.requeue(conn, run.id, run.attempt, time.time())
+    return await run_queue.requeue(conn, run.id, run.attempt, time.time())
 
 
 # The claim statement (db.runs.claim_next) is the queued -> running move.

@@ -18,8 +18,8 @@ from typing import Literal
 from ishcd import exceptions
 from ishcd.db import runners as runners_db
 from ishcd.db.database import Connection
+from ishcd.db.run_queue import MAX_RUNNER_LABELS
 from ishcd.db.runners import RunnerRecord
-from ishcd.db.runs import MAX_RUNNER_LABELS
 from ishcd.exceptions import FieldError
 from ishcd.pipelines.build import LABEL
 from ishcd.services import access, audit, ids

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ishcd.api.schemas.common import In
+from ishcd.db.run_queue import MAX_RUNNER_LABELS
 from ishcd.db.runners import ListedRegistrationToken
-from ishcd.db.runs import MAX_RUNNER_LABELS
 from ishcd.services import registration_tokens, runners
 
 
