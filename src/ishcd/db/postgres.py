@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -19,8 +20,13 @@ from ishcd.db import failures
 from ishcd.db.database import Connection, Database, Row
 from ishcd.db.query import Query
 
+log = logging.getLogger(__name__)
+
 # Seconds to wait for a new connection: an unreachable server must fail fast, not hang.
 CONNECT_TIMEOUT = 5.0
+# Seconds to wait for a free pooled connection, and for held ones at close.
+ACQUIRE_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 10.0
 
 # What a refused, cut or overloaded connection raises. TimeoutError is an OSError.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -122,7 +128,8 @@ class PostgresDatabase(Database):
         """A pooled connection. Only the pool's own calls are mapped here: what the
         caller's block raises passes through untouched."""
         try:
-            raw = await self.pool.acquire()
+            # Bounded: a pool held empty (a stuck holder) answers 503, not a hang.
+            raw = await self.pool.acquire(timeout=ACQUIRE_TIMEOUT)
         except (asyncpg.InterfaceError, *BROKEN, *CONNECTION_ERRORS) as exc:
             raise self.unavailable(exc) from exc
         try:
@@ -180,4 +187,9 @@ class PostgresDatabase(Database):
             await self._guard(raw, raw.fetchval("SELECT 1"))
 
     async def close(self) -> None:
-        await self.pool.close()
+        """Close the pool; connections still held after ``CLOSE_TIMEOUT`` are cut."""
+        try:
+            await asyncio.wait_for(self.pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.warning("closing the database pool: connections still held; cutting them")
+            self.pool.terminate()
