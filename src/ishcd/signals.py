@@ -53,6 +53,17 @@ class Wakeup:
         return self._event
 
 
+async def cancel_and_wait(task: asyncio.Task[None], every: float = 1.0) -> None:
+    """Cancel ``task`` and wait until it is done, cancelling it again while it is not:
+    a cancel that lands while the task awaits another task's end under
+    ``suppress(CancelledError)`` is swallowed, and one cancel would then wait forever."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=every)
+    if not task.cancelled():
+        task.result()  # what it raised, if it did
+
+
 async def wait(event: asyncio.Event, timeout: float) -> bool:
     """Wait for ``event`` up to ``timeout`` seconds; whether it was set."""
     if not event.is_set():

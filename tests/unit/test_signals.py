@@ -1,8 +1,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from ishcd.signals import CANCEL, CLOSE, RUN, WORK, Latches, Signals, Topic, Wakeup, wait
+from ishcd.signals import (
+    CANCEL,
+    CLOSE,
+    RUN,
+    WORK,
+    Latches,
+    Signals,
+    Topic,
+    Wakeup,
+    cancel_and_wait,
+    wait,
+)
 
 
 async def test_a_bump_after_listen_is_never_lost() -> None:
@@ -70,3 +82,22 @@ async def test_bump_everything_wakes_each_listened_run_but_sets_no_latch() -> No
     assert here.cancel.waiting() == ["c"]
     here.deliver(CLOSE, "a")
     assert here.run.listened() == ["b"]
+
+
+async def test_cancel_and_wait_ends_a_task_that_swallowed_a_cancel() -> None:
+    async def duty() -> None:
+        await asyncio.sleep(3600)
+
+    async def swallowing() -> None:
+        while True:  # like a loop stopping a duty under suppress(CancelledError)
+            inner = asyncio.create_task(duty())
+            await asyncio.sleep(0)
+            inner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await inner
+            await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(swallowing())
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(cancel_and_wait(task, every=0.05), 30)
+    assert task.cancelled()

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from ishcd import exceptions
 from ishcd.db import notify as notify_db
+from ishcd.signals import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,7 @@ class Leadership:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         await self._stop(self.duties if self.leading else self.follower_duties)
 
     def _lead(self) -> None:

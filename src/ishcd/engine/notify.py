@@ -16,7 +16,6 @@ are not guessed: their runs are looked up in the database.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +25,7 @@ from ishcd.db import runs as runs_db
 from ishcd.db.database import Database
 from ishcd.runner.resilient import backoff
 from ishcd.services import run_state
+from ishcd.signals import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,7 @@ class Bridge:
             if task is not None:
                 task.cancel()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
 
     def _enqueue(self, kind: str, key: str) -> None:
         if EVERYTHING in self._pending:
