@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from typing import cast
 
@@ -20,7 +21,7 @@ from ishcd.runner.protocol import (
     RunnerProtocol,
     Section,
 )
-from ishcd.services import dispatch, run_state
+from ishcd.services import assignments, dispatch, run_state
 from ishcd.services.assignments import assignment_of
 from ishcd.services.runtime import Runtime
 from ishcd.signals import wait
@@ -43,11 +44,8 @@ class LocalProtocol(RunnerProtocol):
         self.runtime = runtime
         self.signals = runtime.signals
         self.labels = labels
-
-    async def _write_problem(self, run_id: str, problem: str) -> int:
-        """A run that could not start: why, alone in its log; the log's size."""
-        await self.logs.append(run_id, 0, f"[ishcd] {problem}\n".encode())
-        return await self.logs.close(run_id)
+        # A run that could not start: why, alone in its log (as for agents' claims).
+        self._write_problem = functools.partial(assignments.write_problem, logs)
 
     async def claim(self, runner_id: str, wait_seconds: float) -> Assignment | None:
         deadline = time.monotonic() + wait_seconds
