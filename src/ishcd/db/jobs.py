@@ -26,6 +26,10 @@ class JobRecord(NamedTuple):
     labels: str = ""  # sorted, comma-joined: a run goes only to a runner with all of them
     retry: int = 0  # times a run that ends error goes back to the queue
     retry_only_lost: bool = False  # ... only when its runner was lost
+    # What its runs leave behind, JSON text (``ishcd.outputs``); None: nothing.
+    artifacts: str | None = None
+    cache: str | None = None
+    test_reports: str | None = None
 
 
 _SELECT = sa.select(jobs)

@@ -23,6 +23,9 @@ class ProjectRecord(NamedTuple):
     default_branch: str
     pipeline_count: int
     log_retention_days: int | None  # None: the server's setting
+    badge_key: str | None = None  # None: not made yet
+    public_badges: bool = False
+    artifacts_expire_in: int | None = None  # seconds; None: the server's setting
 
 
 class MemberRecord(NamedTuple):

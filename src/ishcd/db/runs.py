@@ -62,6 +62,9 @@ class RunRecord(NamedTuple):
     attempt: int  # claims so far: the current lease's fencing token
     retry: int  # how many times it may be queued again after ending error
     retry_only_lost: bool  # ... only when its runner was lost
+    outputs_json: str | None  # what it leaves behind: JSON of ishcd.outputs.Outputs
+    branch: str | None  # a pipeline run's branch and revision
+    revision: str | None
     project_machine_name: str
     job_machine_name: str | None  # the stored job's
     job_name: str | None
@@ -119,9 +122,12 @@ class NewRun:
     created_by_token: str | None = None
     retry: int = 0
     retry_only_lost: bool = False
+    outputs: dict[str, Any] | None = None  # ishcd.outputs.Outputs.to_json()
+    branch: str | None = None
+    revision: str | None = None
 
 
-_JSON_COLUMNS = ("env", "resolved_env", "origin", "checkout")
+_JSON_COLUMNS = ("env", "resolved_env", "origin", "checkout", "outputs")
 _JOINED = (
     runs.outerjoin(jobs, jobs.c.id == runs.c.job_id)
     .join(projects, projects.c.id == runs.c.project_id)
@@ -189,6 +195,7 @@ async def insert_run(conn: Connection, new: NewRun) -> None:
     params["env"] = json.dumps(new.env)
     params["origin"] = None if new.origin is None else json.dumps(new.origin)
     params["checkout"] = None if new.checkout is None else json.dumps(new.checkout)
+    params["outputs"] = None if new.outputs is None else json.dumps(new.outputs)
     params["changed"] = new.created
     params["cancel_requested"] = False
     await conn.execute(_INSERT, **params)

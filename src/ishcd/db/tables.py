@@ -96,6 +96,12 @@ projects = sa.Table(
     sa.Column("pipeline_count", sa.Integer, nullable=False, server_default="0"),
     # Days its runs' logs and workspaces are kept; NULL: the server's setting.
     sa.Column("log_retention_days", sa.Integer, nullable=True),
+    # Badges: ``?key=`` reads this project's badges and nothing else (NULL: none made
+    # yet); with ``public_badges`` they need no key.
+    sa.Column("badge_key", sa.String(64), nullable=True),
+    sa.Column("public_badges", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Seconds its runs' artifacts are kept unless a job says; NULL: the server's setting.
+    sa.Column("artifacts_expire_in", sa.Integer, nullable=True),
 )
 
 project_members = sa.Table(
@@ -212,6 +218,10 @@ jobs = sa.Table(
     # runner was lost, with ``retry_only_lost``); copied onto each run.
     sa.Column("retry", sa.Integer, nullable=False, server_default="0"),
     sa.Column("retry_only_lost", sa.Boolean, nullable=False, server_default=sa.false()),
+    # What its runs leave behind (JSON, ``ishcd.outputs``); NULL: nothing.
+    sa.Column("artifacts", sa.Text, nullable=True),
+    sa.Column("cache", sa.Text, nullable=True),
+    sa.Column("test_reports", sa.Text, nullable=True),
     sa.UniqueConstraint("project_id", "machine_name"),
 )
 
@@ -362,6 +372,11 @@ runs = sa.Table(
     # job's retry, copied when the run is created), and whether only when lost.
     sa.Column("retry", sa.Integer, nullable=False, server_default="0"),
     sa.Column("retry_only_lost", sa.Boolean, nullable=False, server_default=sa.false()),
+    # What the run leaves behind (JSON ``ishcd.outputs.Outputs``, copied from its job
+    # when it is created), and the branch and revision it ran for (pipeline runs).
+    sa.Column("outputs", sa.Text, nullable=True),
+    sa.Column("branch", sa.String(255), nullable=True),
+    sa.Column("revision", sa.String(64), nullable=True),
     sa.Index(None, "status", "seq"),
     sa.Index(None, "project_id", "seq"),
     sa.Index(None, "job_id", "seq"),
@@ -453,4 +468,107 @@ log_tail = sa.Table(
     sa.Column("run_id", sa.String(36), primary_key=True),
     sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# What runs leave behind. Files are stored once by content: ``blobs`` lists them
+# (the database store keeps the bytes in ``blob_chunks``, the file store in files),
+# and artifacts and caches refer to them by sha256. A blob nothing refers to is
+# freed by the retention sweep.
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Index(None, "created"),
+)
+
+blob_chunks = sa.Table(
+    "blob_chunks",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# A run's files, by path in its workspace. ``job_name`` and ``branch`` (the run's,
+# copied) find "the latest successful run's file" and what retention keeps.
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("id", Seq, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+    ),
+    _ref("project_id", "projects"),
+    sa.Column("job_name", sa.String(200), nullable=False),
+    sa.Column("branch", sa.String(255), nullable=True),
+    sa.Column("path", sa.String(1024), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("expires", sa.Float, nullable=True),  # NULL: kept
+    sa.UniqueConstraint("run_id", "path"),
+    sa.Index(None, "project_id", "job_name", "branch", "path"),
+    sa.Index(None, "expires"),
+    sa.Index(None, "sha256"),
+)
+
+# A project's saved caches: a key is saved once and never overwritten; the least
+# recently used go first when the project's caches pass their limit.
+caches = sa.Table(
+    "caches",
+    metadata,
+    sa.Column("id", Seq, primary_key=True, autoincrement=True),
+    _ref("project_id", "projects"),
+    sa.Column("key", sa.String(512), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("last_used", sa.Float, nullable=False),
+    sa.Column("run_id", sa.String(36), nullable=True),  # the run that saved it
+    sa.UniqueConstraint("project_id", "key"),
+    sa.Index(None, "project_id", "last_used"),
+    sa.Index(None, "sha256"),
+)
+
+# Parsed JUnit test cases, with the run's job, branch and revision copied so that
+# flaky detection (same revision, both results) and insights need no joins.
+test_cases = sa.Table(
+    "test_cases",
+    metadata,
+    sa.Column("id", Seq, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+    ),
+    _ref("project_id", "projects"),
+    sa.Column("job_name", sa.String(200), nullable=False),
+    sa.Column("branch", sa.String(255), nullable=True),
+    sa.Column("revision", sa.String(64), nullable=True),
+    sa.Column("name", sa.String(1000), nullable=False),
+    sa.Column("classname", sa.String(1000), nullable=False),
+    sa.Column("file", sa.String(1000), nullable=True),
+    sa.Column("result", sa.String(8), nullable=False),  # passed, failed, skipped, error
+    sa.Column("run_time", sa.Float, nullable=False),  # seconds
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("source", sa.String(64), nullable=True),  # the report's format, e.g. "junit"
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Index(None, "run_id", "result"),
+    sa.Index(None, "project_id", "revision"),
+    sa.Index(None, "project_id", "created"),
+)
+
+# A run's test totals, kept as its reports are parsed.
+run_tests = sa.Table(
+    "run_tests",
+    metadata,
+    sa.Column(
+        "run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("skipped", sa.Integer, nullable=False),
+    sa.Column("error", sa.Integer, nullable=False),
 )

@@ -17,10 +17,12 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ishcd.runner import keep
 from ishcd.runner.child import Output, spawn
 from ishcd.runner.guard import Guard
 from ishcd.runner.masking import Masker
@@ -248,12 +250,64 @@ class Execution:
             if problem is not None:
                 await self.log.note(f"could not check the code out: {problem}")
                 return Outcome(None, "setup_failed"), True
+        outputs = self._keep_context(workspace)
+        if outputs is not None:
+            control = await self._beating(keep.before_script(outputs))
+            if control is Control.CANCEL:
+                await self.log.note("run canceled")
+                return Outcome(None, "canceled"), True
+            if control is Control.ABANDON or self.log.lost.is_set():
+                return Outcome(None, "runner_lost"), False
         run_id = self.assignment.run_id
         self.guard.watch(run_id)  # from here, its processes die with this runner
         try:
-            return await self._supervise(workspace, script)
+            outcome, report = await self._supervise(workspace, script)
         finally:
             self.guard.release(run_id)
+        if outputs is not None and report and outcome.error_reason in (None, "timed_out"):
+            control = await self._beating(keep.after_script(outputs, outcome))
+            if control is Control.CANCEL:
+                await self.log.note("run canceled: its outputs were not all kept")
+        return outcome, report
+
+    def _keep_context(self, workspace: Path) -> keep.KeepContext | None:
+        """What the run keeps around its script; None when its job declares nothing."""
+        a = self.assignment
+        if a.outputs.empty:
+            return None
+        return keep.KeepContext(
+            self.protocol,
+            self.lease,
+            self.log,
+            workspace,
+            self.run_dir,
+            self._env(workspace),
+            a.outputs,
+        )
+
+    async def _beating(self, work: Coroutine[Any, Any, None]) -> Control:
+        """Run ``work`` (restoring or keeping outputs, outside the script's timeout)
+        with heartbeats, so that a long upload is not taken for a lost runner.
+        A cancel or a lost lease stops it; what stopped it, or CONTINUE."""
+        task = asyncio.create_task(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self.config.heartbeat_interval)
+                if task in done:
+                    task.result()
+                    return Control.CONTINUE
+                if self.log.lost.is_set():
+                    return Control.ABANDON
+                control = await self.protocol.heartbeat(self.lease)
+                if control is Control.ABANDON:
+                    self.log.lost.set()
+                if control is not Control.CONTINUE or self._abort.is_set():
+                    return control if control is not Control.CONTINUE else Control.ABANDON
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _checkout(self, where: dict[str, str], workspace: Path) -> str | None:
         """Clone the run's code from where the protocol says; what went wrong, or None."""

@@ -11,6 +11,9 @@ import abc
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from ishcd.outputs import Outputs
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class Assignment:
     # Where this attempt's output starts: a run queued again after its runner was
     # lost keeps the log of its earlier attempts.
     log_offset: int = 0
+    # What to keep after the script (artifacts, test reports, a cache) and the
+    # cache to restore before it.
+    outputs: Outputs = field(default_factory=Outputs)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,17 @@ class Lease:
 
 class LeaseLost(Exception):
     """The run is no longer this runner's: it ended, or was given to another attempt."""
+
+
+class UploadRefused(Exception):
+    """The server would not keep an uploaded file (too big, a path it refuses...).
+
+    ``message`` says why, for the run's log; the run goes on."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,14 @@ class RunnerProtocol(abc.ABC):
     @abc.abstractmethod
     async def finish(self, lease: Lease, outcome: Outcome) -> None:
         """Report the end of the run."""
+
+    async def upload(self, lease: Lease, kind: str, name: str, path: Path) -> dict[str, Any]:
+        """Send the file at ``path`` as the run's ``kind`` ("artifact", "test_report",
+        "cache") named ``name`` (an artifact's path in the workspace, a report's path,
+        a cache key); the server's answer (JSON; what it is depends on the kind).
+
+        Raises ``LeaseLost``, or ``UploadRefused`` when the server will not keep it."""
+        raise NotImplementedError
 
     async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:
         """Where to clone the run's ``checkout`` from: a repository path or URL.
