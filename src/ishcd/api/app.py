@@ -15,6 +15,7 @@ from ishcd.api.routers import (
     account,
     audit,
     auth,
+    badges,
     envvars,
     health,
     jobs,
@@ -47,6 +48,7 @@ ROUTERS = (
             pipelines,
             workflows,
             jobs,
+            badges,
             projects,
             members,
             project_tokens,
@@ -59,6 +61,7 @@ ROUTERS = (
             health,
         )
     ),
+    badges.keys,
 )
 DESCRIPTION = """\
 Ish CD runs your ops jobs and CI/CD pipelines. Everything the web UI does goes
@@ -128,6 +131,12 @@ PUBLIC = {
     f"{PREFIX}/runner/register",
 }
 
+# Badges: a token or login if any, else the badge key (?key=) or public_badges.
+BADGES = (
+    f"{PREFIX}/projects/{{project_ish}}/badge.svg",
+    f"{PREFIX}/projects/{{project_ish}}/jobs/{{job_ish}}/badge.svg",
+)
+
 # Agents' calls: only a runner's credential works there (ishcd.api.runner_auth).
 RUNNER_PATHS = f"{PREFIX}/runner/jobs/"
 RUNNER_SCHEME = {
@@ -167,6 +176,8 @@ def _finish_openapi(app: FastAPI) -> None:
             for operation in operations.values():
                 if path in PUBLIC:
                     operation["security"] = []
+                elif path in BADGES:
+                    operation["security"] = [{"bearer": []}, {"basic": []}, {}]
                 elif path.startswith(RUNNER_PATHS):
                     operation["security"] = [{"runner": []}]
                 # The request guard answers these to any operation (ishcd.api.guard):
