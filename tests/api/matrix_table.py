@@ -69,6 +69,14 @@ def site_admins(ok: int) -> Expected:
     return {**dict.fromkeys(PRINCIPALS, 403), ANONYMOUS: 401, SITE_ADMIN: ok, OTHER_SITE_ADMIN: ok}
 
 
+def badges_of_project(ok: int) -> Expected:
+    """A status badge: whoever may read the project; anyone else (anonymous callers
+    too) gets 404, as for a missing project. The badge key (?key=) and public_badges
+    open it to anonymous callers: tests/api/test_badges.py, and test_matrix's
+    test_a_badge_key_opens_nothing_else over this whole table."""
+    return {**in_project(READ, ok), ANONYMOUS: 404}
+
+
 def in_project(need: str, ok: int) -> Expected:
     expected = {ANONYMOUS: 401, NO_ROLE: 404, FOREIGN_TOKEN: 404}
     for who, role in _ROLE_IN_PROJECT.items():
@@ -367,6 +375,10 @@ TABLE: tuple[Operation, ...] = (
     ),
     Operation("GET", P + "/envvars/{name}", in_project(READ, 200), an_envvar),
     Operation("DELETE", P + "/envvars/{name}", in_project(ADMIN, 204), an_envvar),
+    # Status badges and the badge key.
+    Operation("GET", P + "/badge.svg", badges_of_project(200)),
+    Operation("GET", JOB + "/badge.svg", badges_of_project(200)),
+    Operation("POST", P + "/badge-key", in_project(ADMIN, 200)),
     # Audit.
     Operation("GET", P + "/audit", in_project(ADMIN, 200)),
     Operation("GET", "/v1/audit", site_admins(200)),
