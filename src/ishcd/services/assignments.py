@@ -29,6 +29,7 @@ async def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment
         sections=run.workflow_job_id is not None,
         attempt=run.attempt,
         log_offset=offset,
+        outputs=run.outputs,
     )
 
 
