@@ -90,6 +90,10 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 (no cap) or at least 1024 bytes")
         return value
 
+    # Bytes a project's saved caches may hold together (docs/caches.md); a save that
+    # would pass it removes the least recently used first.
+    cache_max_project: int = Field(default=5 * 1024**3, ge=1024)
+
     # Limits on what clients send (docs/configuration.md, "Limits").
     # A request body over this is refused with 413 before it is read or authenticated.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
