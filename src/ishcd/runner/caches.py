@@ -101,7 +101,7 @@ async def save(ctx: KeepContext, spec: CacheSpec) -> None:
         try:
             answer = await ctx.protocol.upload(ctx.lease, "cache", key, archive)
         except UploadRefused as exc:
-            await ctx.log.note(f"cache {key} not saved: {exc.message}")
+            await ctx.log.note(f"cache {key} not saved ({size_text(size)}): {exc.message}")
             return
     finally:
         archive.unlink(missing_ok=True)

@@ -12,32 +12,25 @@ nothing else refers to it. Project members list caches; admins delete them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ishcd import exceptions
 from ishcd.blobstore import BlobStore
 from ishcd.db import caches as caches_db
+from ishcd.db import runs as runs_db
 from ishcd.db.caches import CacheRecord
 from ishcd.db.database import Connection, Database
+from ishcd.db.runs import RunRecord
 from ishcd.runner.cache_keys import MAX_KEY, key_problem
 from ishcd.runner.caches import size_text
 from ishcd.runner.protocol import UploadRefused
-from ishcd.services import access, audit
+from ishcd.services import access, audit, uploads
 from ishcd.services.principal import Caller
+from ishcd.services.staging import Staged
+from ishcd.services.uploads import Keeping
 
 MAX_RESTORE_KEYS = 50  # keys one restore may try
 _EVICT_BATCH = 100
-
-
-@dataclass(frozen=True)
-class Archive:
-    """A complete staged upload: the archive to keep as the cache's blob."""
-
-    path: Path
-    sha256: str
-    size: int
 
 
 def check_key(key: str, field: str = "key") -> None:
@@ -57,18 +50,28 @@ def check_restore_keys(keys: list[str], field: str = "keys") -> None:
 # Saving (a run's upload of kind "cache").
 
 
+async def receive(keeping: Keeping, run: RunRecord, name: str, staged: Staged) -> dict[str, Any]:
+    """The upload handler of kind "cache": ``name`` is the resolved key."""
+    limit = keeping.settings.cache_max_project
+    return await save(keeping.db, keeping.blobs, limit, run.project_id, run.id, name, staged)
+
+
+uploads.HANDLERS["cache"] = receive
+uploads.LIMITS["cache"] = lambda settings: settings.cache_max_project
+
+
 async def save(
     db: Database,
     blobs: BlobStore,
     limit: int,
     project_id: str,
-    run_id: str,
+    run_id: str | None,
     key: str,
-    archive: Archive,
+    archive: Staged,
 ) -> dict[str, Any]:
-    """Keep ``archive`` as the project's cache ``key`` unless the project has that key; the
-    answer for the runner: ``saved``, and a ``message`` for the log when others were
-    evicted. ``UploadRefused`` for a bad key or an archive over the project's limit."""
+    """Keep the staged ``archive`` as the project's cache ``key`` unless the project has
+    that key; the answer for the runner: ``saved``, and a ``message`` for the log when
+    others were evicted. ``UploadRefused`` for a bad key or an archive over the project's limit."""
     if problem := key_problem(key):
         raise UploadRefused(f"the cache key {problem}", 422)
     if archive.size > limit:
@@ -143,6 +146,20 @@ async def use(conn: Connection, project_id: str, cache_id: int) -> CacheRecord |
     if not await caches_db.touch(conn, project_id, cache_id, time.time()):
         return None
     return await caches_db.get_by_id(conn, project_id, cache_id)
+
+
+async def find_for_run(db: Database, run_id: str, keys: list[str]) -> CacheRecord | None:
+    """``find`` in the run's project (the embedded runner's lookup); None without the run."""
+    async with db.read() as conn:
+        run = await runs_db.get_run(conn, run_id)
+        return None if run is None else await find(conn, run.project_id, keys)
+
+
+async def use_for_run(db: Database, run_id: str, cache_id: int) -> CacheRecord | None:
+    """``use`` in the run's project (the embedded runner's restore)."""
+    async with db.transaction() as conn:
+        run = await runs_db.get_run(conn, run_id)
+        return None if run is None else await use(conn, run.project_id, cache_id)
 
 
 # The API.
