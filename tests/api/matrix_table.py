@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ishcd.db import caches as caches_db
 from tests.api.matrix_world import (
     ACCOUNTS,
     ADMIN,
@@ -164,6 +165,31 @@ async def an_envvar(world: World, who: str) -> Call:
     value = {"name": "DEPLOY_KEY", "value": "s3cret-deploy-key"}
     await world.setup("POST", f"{world.project_path}/envvars", json=value)
     return Call({"name": "DEPLOY_KEY"})
+
+
+async def _cache(world: World, key: str) -> int:
+    """A saved cache of the world's project (its row; no run needed to list or delete it)."""
+    project_id = world.project["id"]
+    async with world.api.server.database.transaction() as conn:
+        made = await caches_db.insert_if_absent(conn, project_id, key, "0" * 64, 10, 1.0, None)
+        if made is not None:
+            return made
+        found = await caches_db.get_by_key(conn, project_id, key)
+    assert found is not None
+    return found.id
+
+
+async def a_cache(world: World, who: str) -> Call:
+    return Call({"cache_id": str(await _cache(world, "deps-shared"))})
+
+
+async def own_cache(world: World, who: str) -> Call:
+    return Call({"cache_id": str(await _cache(world, f"deps-{who}"))})
+
+
+async def own_cache_key(world: World, who: str) -> Call:
+    await _cache(world, f"deps-{who}")
+    return Call(query={"key": f"deps-{who}"})
 
 
 async def own_account_token(world: World, who: str) -> Call:
@@ -367,6 +393,11 @@ TABLE: tuple[Operation, ...] = (
     ),
     Operation("GET", P + "/envvars/{name}", in_project(READ, 200), an_envvar),
     Operation("DELETE", P + "/envvars/{name}", in_project(ADMIN, 204), an_envvar),
+    # Caches.
+    Operation("GET", P + "/caches", in_project(READ, 200), a_cache),
+    Operation("GET", P + "/caches/{cache_id}", in_project(READ, 200), a_cache),
+    Operation("DELETE", P + "/caches/{cache_id}", in_project(ADMIN, 204), own_cache),
+    Operation("DELETE", P + "/caches", in_project(ADMIN, 204), own_cache_key),
     # Audit.
     Operation("GET", P + "/audit", in_project(ADMIN, 200)),
     Operation("GET", "/v1/audit", site_admins(200)),
@@ -444,6 +475,12 @@ async def an_attempts_log(world: World, who: str) -> Call:
     return Call(run.params, query={"attempt": "1", "offset": "0"})
 
 
+async def a_cached_run(world: World, who: str) -> Call:
+    run = await queued_run(world, who)
+    cache = await a_cache(world, who)
+    return Call({**run.params, **cache.params}, query={"attempt": "1"})
+
+
 RUNNER_JOBS = (
     Operation("POST", "/v1/runner/jobs/request", runners_only(), body(lambda w: {"wait": 0})),
     Operation("POST", "/v1/runner/jobs/{run_id}/heartbeat", runners_only(), an_attempt()),
@@ -457,5 +494,9 @@ RUNNER_JOBS = (
         an_attempt(exit_code=0, log_size=0),
     ),
     Operation("GET", "/v1/runner/jobs/{run_id}/source", runners_only(), an_attempts_log),
+    Operation(
+        "POST", "/v1/runner/jobs/{run_id}/caches/find", runners_only(), an_attempt(keys=["k"])
+    ),
+    Operation("GET", "/v1/runner/jobs/{run_id}/caches/{cache_id}", runners_only(), a_cached_run),
 )
 TABLE = (*TABLE, *RUNNER_JOBS)
