@@ -481,6 +481,11 @@ async def a_cached_run(world: World, who: str) -> Call:
     return Call({**run.params, **cache.params}, query={"attempt": "1"})
 
 
+async def an_upload(world: World, who: str) -> Call:
+    run = await queued_run(world, who)
+    return Call({**run.params, "kind": "artifact"}, query={"attempt": "1", "name": "a.txt"})
+
+
 RUNNER_JOBS = (
     Operation("POST", "/v1/runner/jobs/request", runners_only(), body(lambda w: {"wait": 0})),
     Operation("POST", "/v1/runner/jobs/{run_id}/heartbeat", runners_only(), an_attempt()),
@@ -498,5 +503,6 @@ RUNNER_JOBS = (
         "POST", "/v1/runner/jobs/{run_id}/caches/find", runners_only(), an_attempt(keys=["k"])
     ),
     Operation("GET", "/v1/runner/jobs/{run_id}/caches/{cache_id}", runners_only(), a_cached_run),
+    Operation("PUT", "/v1/runner/jobs/{run_id}/uploads/{kind}", runners_only(), an_upload),
 )
 TABLE = (*TABLE, *RUNNER_JOBS)

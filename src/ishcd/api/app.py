@@ -25,6 +25,7 @@ from ishcd.api.routers import (
     project_tokens,
     projects,
     runner,
+    runner_uploads,
     runners,
     runs,
     users,
@@ -40,6 +41,7 @@ ROUTERS = (
     runs.reads,
     runners.registration,
     runner.router,
+    runner_uploads.router,
     *(
         m.router
         for m in (
