@@ -18,6 +18,8 @@ from ishcd.db import caches as caches_db
 from ishcd.services import caches
 from ishcd.services.staging import Staged
 from tests.api.conftest import Api, bearer
+from tests.api.test_pipeline_git import Repo
+from tests.api.test_pipelines import jobs_of, wait_pipeline, workflow_of
 
 VARIABLES = [{"name": n, "default": ""} for n in ("V", "NOTE", "LOCK", "SIZE")]
 CACHE = {
@@ -214,3 +216,51 @@ async def test_parallel_saves_of_one_key_leave_one_row(api: Api, tmp_path: Path)
     winner = next(a for a in answers if a["saved"])
     assert rows[0].sha256 == winner["sha256"]
     assert time.time() >= rows[0].created
+
+
+PIPELINE = """\
+version: 1
+jobs:
+  build:
+    steps:
+      - run: 'echo "had: $(cat deps/from 2>/dev/null || echo nothing)"'
+      - run: mkdir -p deps; echo "$ISHCD_BRANCH" > deps/from
+    cache:
+      restore:
+        - deps-{{ branch }}-{{ checksum "requirements.txt" }}
+        - deps-{{ branch }}-
+        - deps-main-
+      save: {key: 'deps-{{ branch }}-{{ checksum "requirements.txt" }}', paths: [deps]}
+workflows:
+  main: {jobs: [build]}
+"""
+
+
+async def test_a_pipeline_job_keys_its_cache_by_branch_and_a_checked_out_files_checksum(
+    api: Api, tmp_path: Path
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.push({".ishcd.yml": PIPELINE, "requirements.txt": "a==1\n"})
+    await api.project("App", repository=str(repo.origin))
+
+    async def build_log(branch: str) -> str:
+        made = await api.post("/v1/projects/app/pipelines", json={"branch": branch})
+        assert made.status_code == 201, made.text
+        pipeline = await wait_pipeline(api, made.json()["id"])
+        jobs = await jobs_of(api, (await workflow_of(api, pipeline["id"]))["id"])
+        log = (await api.get(f"/v1/runs/{jobs['build']['run_id']}/log")).text
+        assert pipeline["status"] == "complete", log
+        return log
+
+    main, feature = "deps-main-" + sha("a==1\n"), "deps-feature-" + sha("a==2\n")
+    log = await build_log("main")
+    assert f"[ishcd] no cache found for keys: {main}, deps-main-\n" in log
+    assert f"[ishcd] saved cache {main} (1 file, " in log
+    repo.push({"requirements.txt": "a==2\n"}, branch="feature")
+    log = await build_log("feature")  # its own keys miss: main's is the fallback
+    assert f"[ishcd] restored cache {main} (" in log
+    assert "had: main\n" in log
+    assert f"[ishcd] saved cache {feature} (" in log
+    log = await build_log("main")
+    assert f"[ishcd] restored cache {main} (" in log
+    assert f"[ishcd] cache {main} exists: not saved\n" in log
