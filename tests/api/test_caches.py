@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ishcd import blobstore
 from ishcd.db import caches as caches_db
 from ishcd.services import caches
 from ishcd.services.staging import Staged
@@ -118,6 +119,10 @@ async def test_admins_delete_caches_by_id_or_key_and_readers_see_them(api: Api) 
     assert await listed(api) == []
     again = await api.delete("/v1/projects/ops/caches", params={"key": saved[1]["key"]})
     assert again.status_code == 404, again.text
+    # Their archives are freed by the blob sweep: nothing refers to them any more.
+    freed = await blobstore.free_unreferenced(api.server.database, api.server.blobs, 2e9)
+    assert freed == len({c["sha256"] for c in saved})  # the same archive is one blob
+    assert await api.server.blobs.size(saved[0]["sha256"]) is None
     # Deleted, the key is saved anew by the next run.
     log = await build(api, V="a", NOTE="n", LOCK="1")
     assert "[ishcd] no cache found for keys: deps-a-, deps-\n" in log
