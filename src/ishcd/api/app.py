@@ -16,6 +16,7 @@ from ishcd.api.routers import (
     audit,
     auth,
     badges,
+    caches,
     envvars,
     health,
     jobs,
@@ -25,6 +26,7 @@ from ishcd.api.routers import (
     project_tokens,
     projects,
     runner,
+    runner_uploads,
     runners,
     runs,
     users,
@@ -40,6 +42,7 @@ ROUTERS = (
     runs.reads,
     runners.registration,
     runner.router,
+    runner_uploads.router,
     *(
         m.router
         for m in (
@@ -53,6 +56,7 @@ ROUTERS = (
             members,
             project_tokens,
             envvars,
+            caches,
             audit,
             account,
             users,

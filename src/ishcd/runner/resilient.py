@@ -21,11 +21,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ishcd import exceptions
 from ishcd.runner.protocol import (
     Assignment,
+    CacheHit,
     Control,
     Lease,
     Outcome,
@@ -176,9 +177,30 @@ class ResilientProtocol(RunnerProtocol):
             lambda: self.inner.finish(lease, outcome),
         )
 
+    async def upload(self, lease: Lease, kind: str, name: str, path: Path) -> dict[str, Any]:
+        return await self._retry(
+            "upload",
+            f"sending {name!r} of run {lease.run_id}",
+            lambda: self.inner.upload(lease, kind, name, path),
+        )
+
     async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:
         return await self._retry(
             "fetch_source",
             f"fetching the code of run {lease.run_id}",
             lambda: self.inner.fetch_source(lease, checkout, into),
+        )
+
+    async def find_cache(self, lease: Lease, keys: list[str]) -> CacheHit | None:
+        return await self._retry(
+            "find_cache",
+            f"looking up the cache of run {lease.run_id}",
+            lambda: self.inner.find_cache(lease, keys),
+        )
+
+    async def fetch_cache(self, lease: Lease, hit: CacheHit, into: Path) -> bool:
+        return await self._retry(
+            "fetch_cache",
+            f"fetching the cache of run {lease.run_id}",
+            lambda: self.inner.fetch_cache(lease, hit, into),
         )
