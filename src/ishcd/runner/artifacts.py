@@ -70,36 +70,35 @@ async def keep(ctx: KeepContext, spec: ArtifactsSpec) -> None:
         await ctx.log.note(f"artifacts: {problem}")
     tally = _Tally()
     for name in matches.files:
-        path = ctx.workspace / name
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
+        refusal = await _send(ctx, tally, name)
+        if refusal is not None:
             tally.refused += 1
-            await ctx.log.note(f"artifact {name!r} not kept: {exc.strerror or exc}")
-            continue
+            await ctx.log.note(
+                refusal
+                if refusal.startswith("artifact")
+                else f"artifact {name!r} not kept: {refusal}"
+            )
+    await ctx.log.note(_summary(tally))
+
+
+async def _send(ctx: KeepContext, tally: _Tally, name: str) -> str | None:
+    """Send one file; why it was not kept, or None."""
+    path = ctx.workspace / name
+    try:
+        size = path.stat().st_size
         problem = tally.past_limit(size)
         if problem is not None:
-            tally.refused += 1
-            await ctx.log.note(f"artifact {name!r} not kept: {problem}")
-            continue
-        try:
-            answer = await ctx.protocol.upload(ctx.lease, "artifact", name, path)
-        except UploadRefused as exc:
-            tally.refused += 1
-            said = exc.message
-            await ctx.log.note(
-                said if said.startswith("artifact") else f"artifact {name!r} not kept: {said}"
-            )
-            continue
-        except OSError as exc:  # gone or unreadable since it was found
-            tally.refused += 1
-            await ctx.log.note(f"artifact {name!r} not kept: {exc.strerror or exc}")
-            continue
-        tally.learn(answer)
-        tally.kept += 1
-        stored = answer.get("size")
-        tally.size += stored if isinstance(stored, int) else size
-    await ctx.log.note(_summary(tally))
+            return problem
+        answer = await ctx.protocol.upload(ctx.lease, "artifact", name, path)
+    except UploadRefused as exc:
+        return exc.message
+    except OSError as exc:  # gone or unreadable since it was found
+        return exc.strerror or str(exc)
+    tally.learn(answer)
+    tally.kept += 1
+    stored = answer.get("size")
+    tally.size += stored if isinstance(stored, int) else size
+    return None
 
 
 def _summary(tally: _Tally) -> str:
