@@ -22,6 +22,7 @@ from ishcd.runner.protocol import (
     Section,
     UploadRefused,
 )
+from ishcd.sizes import human_size
 
 
 class KeepingProtocol(RunnerProtocol):
@@ -219,4 +220,4 @@ async def test_when_decides_after_which_outcomes(
     ],
 )
 def test_human_size(size: int, text: str) -> None:
-    assert artifacts.human_size(size) == text
+    assert human_size(size) == text

@@ -16,21 +16,10 @@ from typing import TYPE_CHECKING, Any
 from ishcd.outputs import ArtifactsSpec
 from ishcd.runner import globs
 from ishcd.runner.protocol import UploadRefused
+from ishcd.sizes import human_size
 
 if TYPE_CHECKING:
     from ishcd.runner.keep import KeepContext
-
-
-def human_size(size: int) -> str:
-    """``12.4 MB``: decimal units, one decimal past a thousand bytes."""
-    if size < 1000:
-        return "1 byte" if size == 1 else f"{size} bytes"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 1000 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 @dataclass
