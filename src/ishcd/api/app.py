@@ -24,6 +24,7 @@ from ishcd.api.routers import (
     project_tokens,
     projects,
     runner,
+    runner_uploads,
     runners,
     runs,
     users,
@@ -39,6 +40,7 @@ ROUTERS = (
     runs.reads,
     runners.registration,
     runner.router,
+    runner_uploads.router,
     *(
         m.router
         for m in (
