@@ -8,6 +8,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ishcd.client import Client, NotFound
 from tests.e2e.agent_fixtures import agent_database, fleet_factory
 from tests.e2e.agents import Fleet, create_job, start_run
 from tests.live import wait_for_run
@@ -61,4 +64,15 @@ def test_an_agents_artifacts_are_kept_through_the_protocol(
             "/v1/projects/ops/artifacts/latest", params={"job": "build", "path": "logs/out.txt"}
         )
         assert latest.content == b"first\nsecond\n"
+    # The Python client reads the same.
+    with Client(fleet.server.token, host=fleet.server.url) as ishcd:
+        run = ishcd.runs(run_id).artifacts()
+        assert [a.path for a in run.iter_all(per_page=1)] == ["dist/app.bin", "logs/out.txt"]
+        assert run.read("logs/out.txt", start=6, end=9) == b"sec"
+        saved = run.download("dist/app.bin", tmp_path / "app.bin")
+        assert hashlib.sha256(saved.read_bytes()).hexdigest() == listed[0]["sha256"]
+        shop = ishcd.projects("ops").artifacts()
+        assert shop.read_latest("build", "logs/out.txt") == b"first\nsecond\n"
+        with pytest.raises(NotFound, match="on branch 'main'"):
+            shop.read_latest("build", "logs/out.txt", branch="main")
     assert "Traceback" not in agent.log()
