@@ -13,7 +13,6 @@ nothing refers to any more.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -26,7 +25,7 @@ from ishcd.db import jobs as jobs_db
 from ishcd.db.artifacts import ArtifactRecord
 from ishcd.db.database import Connection, Database
 from ishcd.db.runs import RunRecord
-from ishcd.outputs import ArtifactsSpec, Outputs
+from ishcd.outputs import ArtifactsSpec
 from ishcd.runner.protocol import UploadRefused
 from ishcd.services import access, ids, runs
 from ishcd.services.principal import Caller
@@ -218,9 +217,7 @@ async def receive(keeping: Keeping, run: RunRecord, name: str, staged: Staged) -
 
 def declared(run: RunRecord) -> ArtifactsSpec | None:
     """The artifacts the run's job declared (copied onto the run), if any."""
-    if run.outputs_json is None:
-        return None
-    return Outputs.from_json(json.loads(run.outputs_json)).artifacts
+    return run.outputs.artifacts
 
 
 async def list_artifacts(
