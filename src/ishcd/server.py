@@ -170,7 +170,9 @@ class Server:
             self.bridge.start()
         self.reaper = Reaper(self.db, self.logs, self.runtime, self.settings.runner_lost_after)
         retention = (self.db, self.logs, self.settings.runs_dir, self.settings.log_retention_days)
-        self.sweeper = RetentionSweep(*retention, session_limits=sessions.Limits.of(self.settings))
+        self.sweeper = RetentionSweep(
+            *retention, session_limits=sessions.Limits.of(self.settings), blobs=self.blobs
+        )
         # A server that does not lead still clears its own kept workspaces.
         own_workspaces = RetentionSweep(*retention, shared=False)
         self.leadership = leader.Leadership(

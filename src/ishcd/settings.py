@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(default=90, ge=0, le=36500)
     # Below this many free bytes where logs or workspaces live, new runs end setup_failed.
     min_free_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+    # Artifacts (docs/artifacts.md): the largest file, and the most bytes one run keeps;
+    # past either, a file is not kept (a line in the run's log) and the others are.
+    artifact_max_file: int = Field(default=2 * 1024**3, ge=1)
+    artifact_max_run: int = Field(default=10 * 1024**3, ge=1)
+    # Seconds artifacts are kept unless their project or job says (the latest successful
+    # run's of each job and branch are kept whatever their age). 0: kept for ever.
+    artifact_expire_in: int = Field(default=30 * 86400, ge=0)
 
     # Web UI logins: a session ends after this many seconds without a request, and
     # this many seconds after login whatever its use.

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ishcd.db import caches as caches_db
+from tests.api.kept_artifacts import keep_artifact
 from tests.api.matrix_world import (
     ACCOUNTS,
     ADMIN,
@@ -132,6 +133,18 @@ async def queued_run(world: World, who: str) -> Call:
     """A run that stays queued: the server runs no runner."""
     run = await world.setup("POST", f"{world.job_path}/runs")
     return Call({"run_id": run["id"]})
+
+
+async def a_kept_artifact(world: World, who: str) -> Call:
+    """A finished run that kept ``out.txt``."""
+    run = await world.setup("POST", f"{world.job_path}/runs")
+    await keep_artifact(world.api.server, run["id"], "out.txt", b"kept")
+    return Call({"run_id": run["id"], "path": "out.txt"})
+
+
+async def the_latest_artifact(world: World, who: str) -> Call:
+    await a_kept_artifact(world, who)
+    return Call(query={"job": world.job["id"], "path": "out.txt"})
 
 
 async def a_run_prefix(world: World, who: str) -> Call:
@@ -332,6 +345,11 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", RUN + "/log/lines", in_project(READ, 200), queued_run),
     Operation("GET", "/v1/runs/{run_id}/log/lines", in_project(READ, 200), queued_run),
     Operation("GET", RUN + "/log/search", in_project(READ, 200), search_a_queued_run),
+    Operation("GET", RUN + "/artifacts", in_project(READ, 200), queued_run),
+    Operation("GET", "/v1/runs/{run_id}/artifacts", in_project(READ, 200), queued_run),
+    Operation("GET", RUN + "/artifacts/{path}", in_project(READ, 200), a_kept_artifact),
+    Operation("GET", "/v1/runs/{run_id}/artifacts/{path}", in_project(READ, 200), a_kept_artifact),
+    Operation("GET", P + "/artifacts/latest", in_project(READ, 200), the_latest_artifact),
     Operation("GET", "/v1/runs/{run_id}/log/search", in_project(READ, 200), search_a_queued_run),
     # Pipelines, workflows, promotions.
     Operation(

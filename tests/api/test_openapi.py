@@ -31,7 +31,7 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 async def test_every_route_of_the_app_is_documented(spec: dict[str, Any]) -> None:
     routes = {
-        (PREFIX + route.path, method.lower())
+        (PREFIX + route.path_format, method.lower())  # {path:path} is {path} in the spec
         for router in ROUTERS
         for route in router.routes
         if isinstance(route, APIRoute)

@@ -13,6 +13,7 @@ from ishcd import __version__
 from ishcd.api import errors, guard
 from ishcd.api.routers import (
     account,
+    artifacts,
     audit,
     auth,
     badges,
@@ -48,6 +49,7 @@ ROUTERS = (
         for m in (
             runs,
             logs,
+            artifacts,
             pipelines,
             workflows,
             jobs,

@@ -26,6 +26,7 @@ from ishcd.client.access_models import (
     Target,
     User,
 )
+from ishcd.client.artifacts import Artifact, ProjectArtifacts, RunArtifacts
 from ishcd.client.client import Client
 from ishcd.client.errors import (
     ApiError,
@@ -77,6 +78,7 @@ __all__ = [
     "Account",
     "Actor",
     "ApiError",
+    "Artifact",
     "AuditEvent",
     "BadRequest",
     "Client",
@@ -104,12 +106,14 @@ __all__ = [
     "PipelineRef",
     "PipelineTrigger",
     "Project",
+    "ProjectArtifacts",
     "ProjectPipelines",
     "ProjectRef",
     "ProjectToken",
     "Promotion",
     "RegistrationToken",
     "Run",
+    "RunArtifacts",
     "RunHandle",
     "Runner",
     "ServerError",

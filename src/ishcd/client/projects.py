@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import overload
 
+from ishcd.client.artifacts import ProjectArtifacts
 from ishcd.client.audit import Audit
 from ishcd.client.jobs import JobHandle, Jobs
 from ishcd.client.members import MemberHandle, Members
@@ -109,6 +110,10 @@ class ProjectHandle:
     def runs(self) -> ProjectRuns:
         """The runs of all the project's jobs, newest first."""
         return ProjectRuns(self._transport, self.path + "/runs")
+
+    def artifacts(self) -> ProjectArtifacts:
+        """The project's artifacts by job: the latest successful run's file."""
+        return ProjectArtifacts(self._transport, self.path)
 
     def pipelines(self) -> ProjectPipelines:
         """The project's pipelines: trigger one, list them, read one by number."""

@@ -7,6 +7,7 @@ from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 from ishcd.client import backoff, errors
+from ishcd.client.artifacts import RunArtifacts
 from ishcd.client.run import LogPart, Run
 from ishcd.client.transport import Transport, decode, segment
 
@@ -70,6 +71,10 @@ class RunHandle:
             raise errors.UnexpectedResponse("a log answer without X-Next-Offset") from exc
         complete = response.headers.get("X-Log-Complete", "").lower() == "true"
         return LogPart(response.content, next_offset, complete)
+
+    def artifacts(self) -> RunArtifacts:
+        """The run's kept files: list them, download them."""
+        return RunArtifacts(self._transport, self._path)
 
     def stream_log(self, offset: int = 0, *, follow: bool = False) -> Iterator[bytes]:
         """The log's bytes from ``offset``, unchanged (ANSI colours, binary), in chunks.

@@ -115,11 +115,18 @@ class Transport:
             query = dict(httpx.URL(following["url"]).params)
 
     @contextmanager
-    def stream(self, path: str, params: Params | None = None) -> Iterator[httpx.Response]:
+    def stream(
+        self,
+        path: str,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[httpx.Response]:
         """A streamed GET with no read timeout: a followed log may be quiet for long."""
         timeout = httpx.Timeout(self.http.timeout.connect, read=None)
         try:
-            with self.http.stream("GET", path, params=_clean(params), timeout=timeout) as response:
+            with self.http.stream(
+                "GET", path, params=_clean(params), headers=headers, timeout=timeout
+            ) as response:
                 if response.is_error:
                     response.read()
                     raise errors.error_from_response(response)

@@ -7,6 +7,8 @@ go first, so a crash in between leaves a run that the next sweep finishes;
 one server sweeps (``engine.leader``), though sweeping twice would change nothing;
 the others sweep only their own kept workspaces (``shared=False``).
 Workspaces kept (``ISHCD_KEEP_WORKSPACES``) go with their run's log.
+Expired artifacts go too (``services.artifacts.sweep``), then the blobs nothing
+refers to any more (those of deleted runs, jobs and projects as well).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import uuid
 from pathlib import Path
 
 from ishcd import exceptions
+from ishcd.blobstore import BlobStore
 from ishcd.db.database import Database
 from ishcd.logstore import LogStore
-from ishcd.services import retention, sessions
+from ishcd.services import artifacts, retention, sessions
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class RetentionSweep:
         every: float = SWEEP_EVERY,
         session_limits: sessions.Limits | None = None,
         shared: bool = True,
+        blobs: BlobStore | None = None,
     ):
         self.db = db
         self.logs = logs
@@ -60,6 +64,7 @@ class RetentionSweep:
         self.session_limits = session_limits
         # False: only this server's own kept workspaces (a replica that does not lead).
         self.shared = shared
+        self.blobs = blobs  # None: no artifacts to sweep (a store of its own in tests)
         self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self, now: float | None = None) -> list[str]:
@@ -78,6 +83,10 @@ class RetentionSweep:
             if len(expired) < BATCH:
                 break
         workspaces = await self._sweep_workspaces()
+        if self.shared and self.blobs is not None:
+            gone, freed = await artifacts.sweep(self.db, self.blobs, now)
+            if gone or freed:
+                log.info("retention: removed %d expired artifacts, freed %d blobs", gone, freed)
         if self.shared and self.session_limits is not None:
             # Ended sessions are refused anyway; this only keeps the table small.
             async with self.db.transaction() as conn:

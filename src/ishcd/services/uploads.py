@@ -27,7 +27,7 @@ from ishcd.db.database import Database
 from ishcd.db.runners import RunnerRecord
 from ishcd.db.runs import RunRecord
 from ishcd.runner.protocol import Lease, UploadRefused
-from ishcd.services import ids, run_state, staging
+from ishcd.services import artifacts, ids, run_state, staging
 from ishcd.services.runner_jobs import LeaseLost
 from ishcd.services.staging import Staged, TooLarge
 from ishcd.settings import Settings
@@ -139,3 +139,8 @@ async def receive(
         return await handler(keeping, run, name, staged)
     finally:
         staging.remove(staged.path)
+
+
+# Each kind's handler and size limit: one line each, by the service that owns the kind.
+HANDLERS["artifact"] = artifacts.receive
+LIMITS["artifact"] = artifacts.max_file
