@@ -2,7 +2,8 @@
 
 ``python -m bench ui`` runs the UI section alone, ``python -m bench logstore`` the log
 stores', ``python -m bench agents`` the runner agents', ``python -m bench replicas``
-two server replicas' on PostgreSQL (``python -m bench`` runs them all).
+two server replicas' on PostgreSQL, ``python -m bench junit`` parsing a JUnit report
+(``python -m bench`` runs them all).
 
 Exit status 0 when the figures were measured, whether or not they meet their
 targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
@@ -22,6 +23,7 @@ from bench import (
     agents,
     api,
     floor,
+    junit,
     latency,
     load,
     logs,
@@ -43,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "section",
         nargs="?",
-        choices=["all", "ui", "agents", "logstore", "replicas"],
+        choices=["all", "ui", "agents", "logstore", "replicas", "junit"],
         default="all",
         help="what to measure",
     )
@@ -171,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             logstore.main(args, say)
         if args.section in ("all", "replicas"):
             replicas.main(args, say)
+        if args.section in ("all", "junit"):
+            junit.main(args, say)
     except KeyboardInterrupt:
         print("\nbench interrupted", file=sys.stderr)
         return 130
