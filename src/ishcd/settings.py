@@ -90,6 +90,9 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 (no cap) or at least 1024 bytes")
         return value
 
+    # A JUnit test report over this many bytes is not read (a line in the run's log).
+    test_report_max: int = Field(default=50 * 1024 * 1024, ge=1024)
+
     # Limits on what clients send (docs/configuration.md, "Limits").
     # A request body over this is refused with 413 before it is read or authenticated.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -26,6 +26,7 @@ from ishcd.api.routers import (
     runner,
     runners,
     runs,
+    test_reports,
     users,
     workflows,
 )
@@ -44,6 +45,7 @@ ROUTERS = (
         for m in (
             runs,
             logs,
+            test_reports,
             pipelines,
             workflows,
             jobs,
