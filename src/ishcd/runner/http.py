@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from ishcd import __version__, exceptions
+from ishcd.outputs import Outputs
 from ishcd.runner import resilient
 from ishcd.runner.protocol import (
     Assignment,
@@ -284,6 +285,7 @@ def assignment_of(body: dict[str, Any]) -> Assignment:
         sections=bool(body.get("sections", False)),
         attempt=int(body["attempt"]),
         log_offset=int(body.get("log_offset", 0)),
+        outputs=Outputs.from_json(body.get("outputs")),
     )
 
 

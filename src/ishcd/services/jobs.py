@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from typing import Any
 
-from ishcd import exceptions
+from ishcd import exceptions, outputs_config
 from ishcd.db import jobs as jobs_db
 from ishcd.db import run_queue
 from ishcd.db import runs as runs_db
@@ -15,6 +16,7 @@ from ishcd.db.database import Connection
 from ishcd.db.jobs import JobRecord
 from ishcd.db.projects import ProjectRecord
 from ishcd.logstore import LogStore
+from ishcd.outputs import ArtifactsSpec, CacheSpec, Outputs
 from ishcd.services import access, audit, ids, names, variables
 from ishcd.services import limits as limits_mod
 from ishcd.services.limits import Limits
@@ -31,7 +33,11 @@ EDITABLE = (
     "labels",
     "retry",
     "retry_only_lost",
+    "artifacts",
+    "cache",
+    "test_reports",
 )
+OUTPUTS = ("artifacts", "cache", "test_reports")
 LABEL = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 MAX_RETRY = 10
 
@@ -49,6 +55,47 @@ def check_labels(labels: list[str]) -> str:
             "labels", f"at most {run_queue.MAX_RUNNER_LABELS} labels"
         )
     return ",".join(unique)
+
+
+def check_outputs(values: dict[str, Any]) -> dict[str, str | None]:
+    """The outputs fields in ``values`` (``artifacts``, ``cache``, ``test_reports``, as
+    sent) checked, as stored (JSON text; None: none); a 422 naming every bad field."""
+    stored: dict[str, str | None] = {}
+    problems: list[exceptions.FieldError] = []
+    for name in OUTPUTS:
+        if name not in values:
+            continue
+        try:
+            stored[name] = _stored(name, values[name])
+        except outputs_config.OutputsInvalid as exc:
+            problems.extend(exceptions.FieldError(p.path(name), p.message) for p in exc.problems)
+    if len(problems) == 1:
+        raise exceptions.ValidationFailed.one(problems[0].field, problems[0].message)
+    if problems:
+        raise exceptions.ValidationFailed.many("invalid outputs", problems)
+    return stored
+
+
+def _stored(name: str, value: Any) -> str | None:
+    if name == "artifacts":
+        artifacts = outputs_config.artifacts(value)
+        return None if artifacts is None else json.dumps(artifacts.to_json())
+    if name == "cache":
+        cache = outputs_config.cache(value)
+        return None if cache is None else json.dumps(cache.to_json())
+    patterns = outputs_config.test_reports(value)
+    return json.dumps(list(patterns)) if patterns else None
+
+
+def outputs_of(job: JobRecord) -> Outputs:
+    """What the job's runs leave behind, from its stored columns."""
+    return Outputs(
+        artifacts=None
+        if job.artifacts is None
+        else ArtifactsSpec.from_json(json.loads(job.artifacts)),
+        cache=None if job.cache is None else CacheSpec.from_json(json.loads(job.cache)),
+        test_reports=() if job.test_reports is None else tuple(json.loads(job.test_reports)),
+    )
 
 
 ENCRYPTED_DEFAULT = "encrypted_default"
@@ -77,11 +124,14 @@ async def create_job(
     labels: list[str] | None = None,
     retry: int = 0,
     retry_only_lost: bool = False,
+    outputs: dict[str, Any] | None = None,
     limits: Limits = limits_mod.DEFAULT,
 ) -> tuple[ProjectRecord, JobRecord]:
-    """Create a job in a project (project admins)."""
+    """Create a job in a project (project admins); ``outputs`` holds its ``artifacts``,
+    ``cache`` and ``test_reports`` as sent."""
     project = await access.project_for(conn, caller, project_ish, "admin")
     limits_mod.check_script(script, limits)
+    stored_outputs = check_outputs(outputs or {})
     declared = seal_variables(vault, variables.check_declarations(declared, limits))
     taken_message = f"machine_name {machine_name!r} is taken in project {project.machine_name!r}"
     if machine_name is not None:
@@ -104,6 +154,7 @@ async def create_job(
         labels=check_labels(labels or []),
         retry=retry,
         retry_only_lost=retry_only_lost,
+        **stored_outputs,
     )
 
     async def insert(chosen: str) -> None:
@@ -189,6 +240,7 @@ async def update_job(
             raise exceptions.ValidationFailed.one(required, "must not be null")
     if "labels" in values:
         values["labels"] = check_labels(values["labels"])
+    values.update(check_outputs(values))
     if "variables" in values:
         declared = variables.check_declarations(values["variables"], limits)
         values["variables"] = seal_variables(vault, declared, before=job.variables)

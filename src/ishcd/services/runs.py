@@ -61,6 +61,7 @@ async def create_run(
     limits_mod.check_env(given, limits, "env", "the run's environment (env vars, credentials, env)")
     secret = variables.secret_names(job.variables)
     shown = variables.masked({k: v for k, v in env.items() if isinstance(v, str)}, secret)
+    kept = jobs.outputs_of(job)
     new = NewRun(
         id=ids.new_id(),
         project_id=project.id,
@@ -80,6 +81,7 @@ async def create_run(
         labels=job.labels,
         retry=job.retry,
         retry_only_lost=job.retry_only_lost,
+        outputs=None if kept.empty else kept.to_json(),
     )
     await runs_db.insert_run(conn, new)
     target = ("run", new.id, job.machine_name)
@@ -119,7 +121,7 @@ async def create_run(
         attempt=0,
         retry=job.retry,
         retry_only_lost=job.retry_only_lost,
-        outputs_json=None,
+        outputs_json=None if new.outputs is None else json.dumps(new.outputs),
         branch=None,
         revision=None,
         project_machine_name=project.machine_name,

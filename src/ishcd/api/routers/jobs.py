@@ -61,6 +61,7 @@ async def create_job(request: Request, project_ish: str, body: JobIn) -> JobOut:
             labels=body.labels,
             retry=body.retry.count,
             retry_only_lost=body.retry.only_lost,
+            outputs=body.outputs_sent(),
             limits=ctx.server.limits,
         )
     return JobOut.of(job, project)

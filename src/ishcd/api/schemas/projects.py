@@ -7,10 +7,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from ishcd.api.schemas import outputs
 from ishcd.api.schemas.common import In, ProjectRef
 from ishcd.db.jobs import JobRecord
 from ishcd.db.projects import ProjectRecord
-from ishcd.services import ids
+from ishcd.services import ids, jobs
 from ishcd.services.variables import MASK
 
 MACHINE_NAME_DOC = (
@@ -231,6 +232,9 @@ class JobIn(Labelled):
     )
     labels: list[str] = Field(default_factory=list, max_length=8, description=LABELS_DOC)
     retry: Retry = Field(default_factory=Retry, description=RETRY_DOC)
+    artifacts: outputs.ArtifactsField = outputs.artifacts_field()
+    cache: outputs.CacheIn | None = outputs.cache_field()
+    test_reports: outputs.TestReportsField = outputs.test_reports_field()
 
     _script = field_validator("script")(script_sent)
     _retry = field_validator("retry", mode="before")(_retry)
@@ -241,6 +245,14 @@ class JobIn(Labelled):
         script = self.script if self.script is not None else self.raw_commands
         assert script is not None  # script_sent
         return script
+
+    def outputs_sent(self) -> dict[str, Any]:
+        """``artifacts``, ``cache`` and ``test_reports`` as sent (services.jobs checks them)."""
+        return {
+            "artifacts": outputs.plain(self.artifacts),
+            "cache": outputs.plain(self.cache),
+            "test_reports": self.test_reports,
+        }
 
 
 class JobPatch(Labelled):
@@ -256,6 +268,9 @@ class JobPatch(Labelled):
     timeout: int | None = Field(default=None, ge=1, le=7 * 86400)
     labels: list[str] | None = Field(default=None, max_length=8, description=LABELS_DOC)
     retry: Retry | None = Field(default=None, description=RETRY_DOC)
+    artifacts: outputs.ArtifactsField = outputs.artifacts_field()
+    cache: outputs.CacheIn | None = outputs.cache_field()
+    test_reports: outputs.TestReportsField = outputs.test_reports_field()
 
     _script = field_validator("script")(one_script)
     _retry = field_validator("retry", mode="before")(_retry)
@@ -301,12 +316,16 @@ class JobOut(BaseModel):
     timeout: int | None
     labels: list[str]
     retry: Retry
+    artifacts: outputs.ArtifactsOut | None = Field(description=outputs.ARTIFACTS_DOC)
+    cache: outputs.CacheOut | None = Field(description=outputs.CACHE_DOC)
+    test_reports: list[str] | None = Field(description=outputs.TEST_REPORTS_DOC)
     project: ProjectRef
     created: int
     changed: int
 
     @classmethod
     def of(cls, job: JobRecord, project: ProjectRecord | ProjectRef) -> JobOut:
+        kept = jobs.outputs_of(job)
         return cls(
             id=job.id,
             machine_name=job.machine_name,
@@ -317,6 +336,9 @@ class JobOut(BaseModel):
             timeout=job.timeout,
             labels=[label for label in job.labels.split(",") if label],
             retry=Retry(count=job.retry, only_lost=job.retry_only_lost),
+            artifacts=outputs.ArtifactsOut.of(kept.artifacts),
+            cache=outputs.CacheOut.of(kept.cache),
+            test_reports=list(kept.test_reports) or None,
             project=ProjectRef(id=project.id, machine_name=project.machine_name),
             created=int(job.created),
             changed=int(job.changed),

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from ishcd.api.deps import MAX_INT64
 from ishcd.api.schemas.common import In
+from ishcd.api.schemas.outputs import OutputsOut
 from ishcd.runner.protocol import Assignment
 from ishcd.services import runner_jobs
 from ishcd.services.run_state import Reason
@@ -49,6 +50,10 @@ class AssignmentOut(BaseModel):
     secrets: list[str] = Field(description="Values to mask in the log")
     checkout: CheckoutOut | None = Field(description="A pipeline job's code")
     sections: bool = Field(description="Whether to report the script's steps as sections")
+    outputs: OutputsOut = Field(
+        description="What to keep after the script (artifacts, test reports, a cache to save) "
+        "and the cache to restore before it; send the files with PUT …/uploads/{kind}"
+    )
 
     @classmethod
     def of(cls, assignment: Assignment) -> AssignmentOut:
@@ -65,6 +70,7 @@ class AssignmentOut(BaseModel):
             secrets=assignment.secrets,
             checkout=None if checkout is None else CheckoutOut(**checkout),
             sections=assignment.sections,
+            outputs=OutputsOut.of(assignment.outputs),
         )
 
 
