@@ -139,6 +139,19 @@ _LIST_RESULT = Query(
 )
 
 
+_FAILING_FIRST = Query(
+    _CASES.where(sa.or_(*(test_cases.c.result == result for result in FAILING)))
+    .order_by(test_cases.c.id)
+    .limit(_PAGE[0])
+)
+
+
+async def failing_cases(conn: Connection, run_id: str, limit: int) -> list[CaseRecord]:
+    """A run's failed and errored cases, in report order."""
+    rows = await conn.fetch_all(_FAILING_FIRST, run_id=run_id, limit=limit)
+    return [CaseRecord._make(row) for row in rows]
+
+
 async def list_cases(
     conn: Connection, run_id: str, result: str | None, limit: int, offset: int
 ) -> list[CaseRecord]:

@@ -134,6 +134,24 @@ async def run_totals(conn: Connection, run: RunRecord) -> dict[str, int] | None:
 
 
 @dataclass(frozen=True)
+class RunReport:
+    """What the run page shows: the totals, and the failures first."""
+
+    totals: dict[str, int]
+    failing: list[CaseRecord]  # failed and errored cases, at most ``shown``
+    more: bool  # more failing cases than shown
+
+
+async def run_report(conn: Connection, run: RunRecord, shown: int = 50) -> RunReport | None:
+    """The run's tests for its page (a run the caller may see); None without a report."""
+    totals = await run_totals(conn, run)
+    if totals is None:
+        return None
+    failing = await cases_db.failing_cases(conn, run.id, shown + 1)
+    return RunReport(totals, failing[:shown], len(failing) > shown)
+
+
+@dataclass(frozen=True)
 class RunCaseOut:
     case: CaseRecord
     flaky: bool
