@@ -3,6 +3,15 @@ API's tests (the API tests' scripts write these into the workspace)."""
 
 from __future__ import annotations
 
+
+def write_files(files: dict[str, str]) -> str:
+    """A job's script writing ``files`` (quoted heredocs: written byte for byte)."""
+    lines = ["mkdir -p reports"]
+    for name, text in files.items():
+        lines.append(f"cat > {name} <<'ISHCD_SAMPLE'\n{text.rstrip(chr(10))}\nISHCD_SAMPLE")
+    return "\n".join(lines) + "\n"
+
+
 # pytest --junitxml (pytest 8: a <testsuites> root, one suite, file on the cases
 # only with junit_family=xunit1; a teardown error is a second testcase).
 PYTEST = """<?xml version="1.0" encoding="utf-8"?>

@@ -298,6 +298,10 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", RUN + "/log/lines", in_project(READ, 200), queued_run),
     Operation("GET", "/v1/runs/{run_id}/log/lines", in_project(READ, 200), queued_run),
     Operation("GET", RUN + "/log/search", in_project(READ, 200), search_a_queued_run),
+    Operation("GET", RUN + "/tests", in_project(READ, 200), queued_run),
+    Operation("GET", "/v1/runs/{run_id}/tests", in_project(READ, 200), queued_run),
+    Operation("GET", P + "/tests/flaky", in_project(READ, 200)),
+    Operation("GET", P + "/tests/insights", in_project(READ, 200)),
     Operation("GET", "/v1/runs/{run_id}/log/search", in_project(READ, 200), search_a_queued_run),
     # Pipelines, workflows, promotions.
     Operation(
