@@ -19,6 +19,16 @@ import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ishcd.db.database import Database
+    from ishcd.settings import Settings
+
+# Bytes per piece read, written and (database store) stored per row.
+CHUNK = 1024 * 1024
+# Blobs freed per transaction of the sweep.
+FREE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -55,3 +65,48 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     async def free(self, sha256s: list[str]) -> None:
         """Remove these blobs (nothing refers to them any more)."""
+
+
+class BlobStoreRefused(ValueError):
+    """The settings ask for a blob store this database cannot hold."""
+
+
+def choose(settings: Settings, dialect: str) -> str:
+    """``file`` or ``database``: what ``ISHCD_BLOB_STORE`` gives on this database."""
+    wanted = settings.blob_store
+    if wanted == "auto":
+        return "database" if dialect == "postgresql" else "file"
+    if wanted == "database" and dialect != "postgresql":
+        raise BlobStoreRefused(
+            "ISHCD_BLOB_STORE=database keeps files in PostgreSQL, and the database is "
+            f"{dialect}: use ISHCD_BLOB_STORE=file (or auto) with SQLite"
+        )
+    return wanted
+
+
+def open_store(settings: Settings, db: Database) -> BlobStore:
+    """The blob store the settings ask for on ``db``."""
+    if choose(settings, db.dialect) == "database":
+        from ishcd.blobstore_db import DatabaseBlobStore
+
+        return DatabaseBlobStore(db)
+    from ishcd.blobstore_file import FileBlobStore
+
+    return FileBlobStore(settings.blobs_dir, db)
+
+
+async def free_unreferenced(db: Database, blobs: BlobStore, older_than: float) -> int:
+    """Free the blobs no artifact or cache refers to, adopted before ``older_than``
+    (Unix time: a blob adopted since, e.g. by an upload whose artifact is not
+    written yet, is kept). How many were freed."""
+    from ishcd.db import blobs as blobs_db
+
+    freed = 0
+    while True:
+        async with db.transaction() as conn:
+            gone = await blobs_db.delete_unreferenced(conn, older_than, FREE_BATCH)
+        if gone:
+            await blobs.free(gone)
+            freed += len(gone)
+        if len(gone) < FREE_BATCH:
+            return freed

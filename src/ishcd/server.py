@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from ishcd import exceptions, logstore
+from ishcd import blobstore, exceptions, logstore
 from ishcd import keys as keys_mod
+from ishcd.blobstore import BlobStore
 from ishcd.db import database, migrate, sqlite
 from ishcd.disk import DiskGuard
 from ishcd.engine import leader, notify
@@ -33,7 +34,7 @@ from ishcd.logstore_file import FileLogStore
 from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
-from ishcd.services import passwords, sessions, users
+from ishcd.services import passwords, sessions, staging, users
 from ishcd.services.limits import Limits
 from ishcd.services.runtime import Runtime
 from ishcd.settings import Settings
@@ -78,6 +79,7 @@ class Server:
             settings.public_url,
         )
         self.db: database.Database | None = None
+        self._blobs: BlobStore | None = None
         self.pool: RunnerPool | None = None
         self.reaper: Reaper | None = None
         self.sweeper: RetentionSweep | None = None
@@ -90,6 +92,12 @@ class Server:
     def database(self) -> database.Database:
         assert self.db is not None, "the server has not started"
         return self.db
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where artifacts and caches are kept (``ISHCD_BLOB_STORE``)."""
+        assert self._blobs is not None, "the server has not started"
+        return self._blobs
 
     def _lock_data_dir(self) -> None:
         """One server per data directory: its runner owns the workspaces there."""
@@ -112,6 +120,9 @@ class Server:
         await migrate.upgrade(url)
         self.db = await database.connect(url)
         self.logs = logstore.open_store(self.settings, self.db)
+        self._blobs = blobstore.open_store(self.settings, self.db)
+        # What uploads cut off by a crash or a kill left: this server alone uses it.
+        staging.clear(self.settings.staging_dir)
         await self._first_start()
         name = embedded_runner_name(self.settings)
         await recover_own_runs(self.db, self.logs, self.runtime, f"{name}:")
@@ -128,7 +139,15 @@ class Server:
             if url.startswith("sqlite:"):
                 places["the database"] = sqlite.path_from_url(url).parent
             disk = DiskGuard(places, self.settings.min_free_bytes)
-            protocol = LocalProtocol(self.db, self.logs, self.runtime, labels, disk)
+            protocol = LocalProtocol(
+                self.db,
+                self.logs,
+                self.runtime,
+                labels,
+                disk,
+                blobs=self._blobs,
+                settings=self.settings,
+            )
             boot = uuid.uuid4().hex[:8]
             self.pool = RunnerPool(
                 protocol,

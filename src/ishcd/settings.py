@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     # Where run logs live: in PostgreSQL (database) or in files under the data
     # directory (file); auto: the database on PostgreSQL, files on SQLite.
     log_store: Literal["auto", "file", "database"] = "auto"
+    # Where artifacts and caches live, as for logs: in PostgreSQL (database) or in
+    # files under the data directory (file); auto: the database on PostgreSQL.
+    blob_store: Literal["auto", "file", "database"] = "auto"
+    # The largest file a runner may send (an artifact, a test report, a cache), whatever
+    # the limit of its kind.
+    upload_max_bytes: int = Field(default=5 * 1024**3, ge=1024)
     # Logs and kept workspaces of runs finished longer ago are deleted. 0: kept for ever.
     log_retention_days: int = Field(default=90, ge=0, le=36500)
     # Below this many free bytes where logs or workspaces live, new runs end setup_failed.
@@ -72,13 +78,14 @@ class Settings(BaseSettings):
     # Seconds the readiness check (GET /v1/health/ready) waits for the database.
     ready_timeout: float = Field(default=2.0, gt=0)
 
-    @field_validator("log_store")
+    @field_validator("log_store", "blob_store")
     @classmethod
     def _store_on_database(cls, value: str, info: ValidationInfo) -> str:
         url = info.data.get("database_url") or "sqlite:"
         if value == "database" and not url.startswith("postgres"):
+            what = "logs" if info.field_name == "log_store" else "artifacts and caches"
             raise ValueError(
-                "database keeps logs in PostgreSQL, and the database is SQLite: "
+                f"database keeps {what} in PostgreSQL, and the database is SQLite: "
                 "use file (or auto) with SQLite"
             )
         return value
@@ -137,6 +144,15 @@ class Settings(BaseSettings):
     @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Uploads on their way to the blob store (emptied at each start)."""
+        return self.data_dir / "staging"
 
 
 def normalize_public_url(value: str) -> str:

@@ -6,9 +6,11 @@ import asyncio
 import dataclasses
 import functools
 import time
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 
 from ishcd import exceptions
+from ishcd.blobstore import BlobStore
 from ishcd.db.database import Database
 from ishcd.disk import DiskGuard
 from ishcd.logstore import LogStore
@@ -20,10 +22,12 @@ from ishcd.runner.protocol import (
     Outcome,
     RunnerProtocol,
     Section,
+    UploadRefused,
 )
-from ishcd.services import assignments, dispatch, run_state
+from ishcd.services import assignments, dispatch, run_state, runner_jobs, staging, uploads
 from ishcd.services.assignments import assignment_of
 from ishcd.services.runtime import Runtime
+from ishcd.settings import Settings
 from ishcd.signals import wait
 
 _CONTROL = {"continue": Control.CONTINUE, "cancel": Control.CANCEL, "gone": Control.ABANDON}
@@ -37,6 +41,9 @@ class LocalProtocol(RunnerProtocol):
         runtime: Runtime,
         labels: frozenset[str] = frozenset(),
         disk: DiskGuard | None = None,
+        *,
+        blobs: BlobStore | None = None,
+        settings: Settings | None = None,
     ):
         self.disk = disk  # checked before each claim: a full disk fails new runs
         self.db = db
@@ -44,6 +51,8 @@ class LocalProtocol(RunnerProtocol):
         self.runtime = runtime
         self.signals = runtime.signals
         self.labels = labels
+        self.blobs = blobs  # with settings: where uploads are kept (None: refused)
+        self.settings = settings
         # A run that could not start: why, alone in its log (as for agents' claims).
         self._write_problem = functools.partial(assignments.write_problem, logs)
 
@@ -112,3 +121,19 @@ class LocalProtocol(RunnerProtocol):
         self.signals.cancel.discard(run_id)
         if how is None:
             raise LeaseLost(run_id)
+
+    async def upload(self, lease: Lease, kind: str, name: str, path: Path) -> dict[str, Any]:
+        """Stage a copy of the file (the workspace goes when the run ends), then keep it
+        as an agent's upload is kept (``services.uploads``)."""
+        if self.blobs is None or self.settings is None:
+            raise UploadRefused("this runner keeps no files", 422)
+        limit = uploads.max_upload(self.settings, kind)
+        try:
+            staged = await staging.stage_file(path, self.settings.staging_dir, limit)
+        except staging.TooLarge as exc:
+            raise UploadRefused(str(exc), 413) from None
+        keeping = uploads.Keeping(self.db, self.blobs, self.settings)
+        try:
+            return await uploads.receive(keeping, lease, kind, name, staged)
+        except runner_jobs.LeaseLost:
+            raise LeaseLost(lease.run_id) from None

@@ -1,0 +1,176 @@
+"""Staged uploads: a file a runner sends, written whole to local disk before it is kept.
+
+A staged file is written under the data directory's staging directory with
+a random name, hashed (SHA-256) as it is written and synced to disk before
+it counts: only a complete file becomes a ``Staged``. Past its limit, or when
+the sender goes away, the partial file is removed; what a crash leaves there
+is removed at the next start (``clear``).
+
+Writing is the hot path of a large upload: pieces (as the client's request
+delivers them) are gathered into ``BATCH`` bytes, and each batch is hashed
+and written on a thread while the next one arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ishcd.blobstore import CHUNK
+
+BATCH = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A complete local temporary file and what it holds."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+class TooLarge(Exception):
+    """The file is larger than its limit."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the file is larger than the limit of {limit} bytes")
+        self.limit = limit
+
+
+def remove(path: Path) -> None:
+    """Remove the file at ``path`` if it is there."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def clear(directory: Path) -> None:
+    """Remove what uploads cut off by a crash left (at start, before any upload)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def _new_file(directory: Path) -> tuple[Path, int]:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{secrets.token_hex(16)}.part"
+    return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def _write_all(fd: int, pieces: list[bytes] | list[memoryview]) -> None:
+    views = [memoryview(piece) for piece in pieces]
+    while views:
+        written = os.writev(fd, views[:1024])
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
+
+
+class StagingFile:
+    """A staged file being written from pieces as they arrive."""
+
+    def __init__(self, directory: Path, limit: int):
+        self.limit = limit
+        self.path, self._fd = _new_file(directory)
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._batch: list[bytes] = []
+        self._batched = 0
+        self._writing: asyncio.Future[None] | None = None
+
+    async def write(self, piece: bytes) -> None:
+        """Add ``piece``; ``TooLarge`` past the limit (then ``discard``)."""
+        self.size += len(piece)
+        if self.size > self.limit:
+            raise TooLarge(self.limit)
+        self._batch.append(piece)
+        self._batched += len(piece)
+        if self._batched >= BATCH:
+            await self._flush()
+
+    def _write_batch(self, pieces: list[bytes]) -> None:
+        for piece in pieces:
+            self._hash.update(piece)  # releases the GIL: the event loop runs on
+        _write_all(self._fd, pieces)
+
+    async def _flush(self) -> None:
+        pieces, self._batch, self._batched = self._batch, [], 0
+        if self._writing is not None:
+            await self._writing  # one batch at a time, in order
+        self._writing = asyncio.ensure_future(asyncio.to_thread(self._write_batch, pieces))
+
+    async def finish(self) -> Staged:
+        """Write what is left and sync the file: it is complete."""
+        await self._flush()
+        assert self._writing is not None
+        await self._writing
+        self._writing = None
+        await asyncio.to_thread(os.fsync, self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        return Staged(self.path, self.size, self._hash.hexdigest())
+
+    def discard(self) -> None:
+        """Remove the partial file (once a batch being written, if any, is done)."""
+        writing, self._writing = self._writing, None
+        if writing is not None and not writing.done():
+            writing.add_done_callback(lambda _: self._remove())
+        else:
+            self._remove()
+
+    def _remove(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self.path.unlink(missing_ok=True)
+
+
+async def stage_stream(pieces: AsyncIterable[bytes], directory: Path, limit: int) -> Staged:
+    """Stage what ``pieces`` deliver; ``TooLarge`` past ``limit`` bytes. Nothing is left
+    behind unless it returns, whatever cuts it off."""
+    staging = StagingFile(directory, limit)
+    try:
+        async for piece in pieces:
+            if piece:
+                await staging.write(piece)
+        return await staging.finish()
+    except BaseException:
+        staging.discard()
+        raise
+
+
+def _copy(source: Path, directory: Path, limit: int) -> Staged:
+    path, fd = _new_file(directory)
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        with source.open("rb", buffering=0) as handle:
+            while count := handle.readinto(buffer):
+                size += count
+                if size > limit:
+                    raise TooLarge(limit)
+                digest.update(view[:count])
+                _write_all(fd, [view[:count]])
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return Staged(path, size, digest.hexdigest())
+
+
+async def stage_file(source: Path, directory: Path, limit: int) -> Staged:
+    """Stage a copy of the local file ``source`` (the embedded runner's: its workspace
+    goes when the run ends); ``TooLarge`` past ``limit`` bytes."""
+    return await asyncio.to_thread(_copy, source, directory, limit)
