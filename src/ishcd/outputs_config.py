@@ -117,6 +117,14 @@ def duration(value: Any) -> int:
     return seconds
 
 
+def duration_text(seconds: int) -> str:
+    """``seconds`` as the largest whole unit ``duration`` reads back: 30d, 12h, 90m, 45s."""
+    for unit in ("d", "h", "m"):
+        if seconds % UNITS[unit] == 0:
+            return f"{seconds // UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
 def _raise_if_any(field_name: str, found: _Found) -> None:
     if found.problems:
         raise OutputsInvalid(field_name, found.problems)

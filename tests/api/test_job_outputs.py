@@ -1,9 +1,11 @@
-"""A stored job's ``artifacts``, ``cache`` and ``test_reports``: declared through /v1,
-checked with messages naming the field, copied into its runs, and told to the runner
-that claims one (the embedded runner's protocol and an agent over HTTP)."""
+"""A job's ``artifacts``, ``cache`` and ``test_reports``: declared on a stored job through
+/v1 (checked, with messages naming the field) or in ``.ishcd.yml``, copied into its runs
+(a pipeline's with its branch and revision), and told to the runner that claims one (the
+embedded runner's protocol and an agent over HTTP)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from ishcd.outputs import ArtifactsSpec, CacheSpec, Outputs
 from ishcd.runner import http as runner_http
 from tests.api.conftest import Api
 from tests.api.runner_http import live_server
+from tests.api.test_pipeline_git import Repo
+from tests.api.test_pipelines import jobs_of, workflow_of
 
 CACHE = {
     "restore": ['deps-{{ checksum "requirements.txt" }}', "deps-"],
@@ -155,3 +159,45 @@ async def test_an_agent_is_told_the_outputs_over_http(tmp_path: Path, database_u
         "test_reports": ["reports/*.xml"],
     }
     assert runner_http.assignment_of(got).outputs == EXPECTED
+
+
+PIPELINE = """\
+version: 1
+jobs:
+  build:
+    steps: [{run: make}]
+    artifacts: {paths: [dist/*.whl, screenshots/**], when: on_failure, expire_in: 30d}
+    cache:
+      restore: ['deps-{{ checksum "requirements.txt" }}', deps-]
+      save: {key: 'deps-{{ checksum "requirements.txt" }}', paths: [.venv]}
+    test_reports: [reports/*.xml]
+workflows:
+  main:
+    jobs: [build]
+"""
+
+
+async def test_a_pipeline_run_gets_the_outputs_branch_and_revision(
+    api: Api, tmp_path: Path
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    revision = repo.push({".ishcd.yml": PIPELINE}, branch="feature")
+    await api.project("App", repository=str(repo.origin))
+    made = await api.post("/v1/projects/app/pipelines", json={"branch": "feature"})
+    assert made.status_code == 201, made.text
+    workflow = await workflow_of(api, made.json()["id"])
+    for _ in range(1000):  # the workflow starts its run as it advances
+        build = (await jobs_of(api, workflow["id"]))["build"]
+        if build["run_id"] is not None:
+            break
+        await asyncio.sleep(0.02)
+    async with api.server.database.read() as conn:
+        run = await runs_db.get_run(conn, build["run_id"])
+    assert run is not None
+    assert (run.branch, run.revision) == ("feature", revision)
+    server = api.server
+    protocol = LocalProtocol(server.database, server.logs, server.runtime, frozenset({"local"}))
+    assignment = await protocol.claim("test-runner", 0)
+    assert assignment is not None
+    assert assignment.run_id == run.id
+    assert assignment.outputs == EXPECTED

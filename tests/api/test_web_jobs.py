@@ -534,3 +534,62 @@ async def test_the_job_form_sets_runner_labels_and_retry(api: Api) -> None:
     job = (await api.get(f"/v1/projects/{project['id']}/jobs/back-up-prod")).json()
     assert job["labels"] == ["gpu", "linux"]
     assert job["retry"] == {"count": 2, "only_lost": True}
+
+
+def _textarea(html: str, name: str) -> str:
+    """The text of the textarea called ``name``."""
+    found = re.search(rf'<textarea[^>]*name="{re.escape(name)}"[^>]*>(.*?)</textarea>', html, re.S)
+    assert found, f"no textarea {name!r} on the page"
+    return found.group(1)
+
+
+async def test_the_job_form_sets_artifacts_test_reports_and_a_cache(api: Api) -> None:
+    project = await _project(api, alice="admin")
+    outputs = {
+        "artifact_paths": "dist/*.whl\r\n\r\n  screenshots/**\r\n",
+        "artifact_when": "on_failure",
+        "artifact_expire_in": "12h",
+        "test_reports": "reports/*.xml",
+        "cache_restore": "deps-{{ branch }}\r\ndeps-",
+        "cache_save_key": "deps-{{ branch }}",
+        "cache_save_paths": ".venv",
+    }
+    async with browser(api) as web:
+        token = await sign_in(web, "alice")
+        created = await web.post(
+            "/projects/web-shop/jobs/new", data=_new_job_form(token, **outputs)
+        )
+        assert created.status_code == 303, created.text
+        shown = (await web.get(created.headers["location"])).text
+        assert (
+            "<code>dist/*.whl</code> <code>screenshots/**</code>, kept after a failed run, "
+            "expire after 12h" in shown
+        )
+        assert '<dd class="test-reports"><code>reports/*.xml</code></dd>' in shown
+        assert (
+            "restored from <code>deps-{{ branch }}</code>, <code>deps-</code>; "
+            "saved as <code>deps-{{ branch }}</code> from <code>.venv</code>" in shown
+        )
+        form = (await web.get("/projects/web-shop/jobs/back-up-prod/edit")).text
+        assert _textarea(form, "artifact_paths") == "dist/*.whl\nscreenshots/**"
+        assert '<option value="on_failure" selected>' in form
+        assert 'value="12h"' in _field(form, "artifact_expire_in")
+        assert _textarea(form, "cache_restore") == "deps-{{ branch }}\ndeps-"
+
+        bad = {"artifact_paths": "ok\r\n../up", "cache_save_key": "", "cache_save_paths": "x"}
+        page = await web.post("/projects/web-shop/jobs/new", data=_new_job_form(token, **bad))
+        assert page.status_code == 422
+        assert "<strong>cache.save.key</strong>" in page.text
+        page = await web.post(
+            "/projects/web-shop/jobs/new", data=_new_job_form(token, artifact_paths="ok\r\n../up")
+        )
+        assert page.status_code == 422
+        assert "<strong>artifacts.paths[1]</strong>" in page.text
+
+        # Emptied on the edit form: the job keeps none.
+        emptied = dict.fromkeys(outputs, "") | {"artifact_when": "always"}
+        edit = _new_job_form(token, **emptied) | {"machine_name": "back-up-prod"}
+        saved = await web.post("/projects/web-shop/jobs/back-up-prod/edit", data=edit)
+        assert saved.status_code == 303, saved.text
+    job = (await api.get(f"/v1/projects/{project['id']}/jobs/back-up-prod")).json()
+    assert (job["artifacts"], job["cache"], job["test_reports"]) == (None, None, None)

@@ -93,6 +93,39 @@ def test_a_job_made_from_its_form_runs_from_its_run_form(
     assert run["env"] == {"WHO": "world"}
 
 
+def test_a_job_made_with_artifacts_shows_them(
+    page: Page, base_url: str, admin: Account, api: httpx.Client
+) -> None:
+    project = _project(api)
+    _sign_in(page, base_url, admin)
+    page.goto(f"/projects/{project}/jobs/new")
+    page.get_by_label("Name", exact=False).first.fill("Build")
+    page.locator('textarea[name="script"]').fill("make\n")
+    page.locator('textarea[name="artifact_paths"]').fill("dist/*.whl\nscreenshots/**")
+    page.locator('select[name="artifact_when"]').select_option("on_failure")
+    page.locator('input[name="artifact_expire_in"]').fill("30d")
+    page.locator('textarea[name="test_reports"]').fill("reports/*.xml")
+    page.locator('textarea[name="cache_restore"]').fill("deps-{{ branch }}\ndeps-")
+    page.locator('input[name="cache_save_key"]').fill("deps-{{ branch }}")
+    page.locator('textarea[name="cache_save_paths"]').fill(".venv")
+    page.get_by_role("button", name="Create job").click()
+
+    expect(page).to_have_url(re.compile(rf"/projects/{project}/jobs/build$"))
+    expect(page.locator("dd.artifacts")).to_have_text(
+        "dist/*.whl screenshots/**, kept after a failed run, expire after 30d"
+    )
+    expect(page.locator("dd.test-reports")).to_have_text("reports/*.xml")
+    expect(page.locator("dd.cache")).to_have_text(
+        "restored from deps-{{ branch }}, deps-; saved as deps-{{ branch }} from .venv"
+    )
+    job = api.get(f"/v1/projects/{project}/jobs/build").json()
+    assert job["artifacts"] == {
+        "paths": ["dist/*.whl", "screenshots/**"],
+        "when": "on_failure",
+        "expire_in": 30 * 86400,
+    }
+
+
 def test_a_link_prefills_the_run_form(
     page: Page, base_url: str, admin: Account, api: httpx.Client
 ) -> None:

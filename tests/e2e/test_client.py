@@ -269,6 +269,23 @@ def test_projects_and_jobs_read_change_and_delete(client: Client) -> None:
         project.get()
 
 
+def test_a_jobs_outputs_are_set_read_and_cleared(client: Client) -> None:
+    cache = {"restore": ["deps-"], "save": {"key": "deps-{{ branch }}", "paths": [".venv"]}}
+    project = make_job(
+        client, "true", "build", artifacts=["dist/*"], cache=cache, test_reports=["r/*.xml"]
+    )
+    job = project.jobs("build").get()
+    assert job.artifacts == {"paths": ["dist/*"], "when": "always", "expire_in": None}
+    assert (job.cache, job.test_reports) == (cache, ["r/*.xml"])
+    changed = project.jobs("build").update(
+        artifacts={"paths": ["out"], "when": "on_failure", "expire_in": "1d"}, cache=None
+    )
+    assert changed.artifacts == {"paths": ["out"], "when": "on_failure", "expire_in": 86400}
+    assert (changed.cache, changed.test_reports) == (None, ["r/*.xml"])
+    with pytest.raises(ValidationFailed, match=r"artifacts\[0\]"):
+        project.jobs("build").update(artifacts=["/etc"])
+
+
 def test_a_job_with_labels_and_retry_runs_again_after_a_failure(
     client: Client, tmp_path: Path
 ) -> None:

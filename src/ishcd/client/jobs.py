@@ -25,6 +25,12 @@ def _encode(fields: Mapping[str, object]) -> dict[str, object]:
     return body
 
 
+def _artifacts(artifacts: Sequence[str] | Mapping[str, Any] | None) -> object:
+    if artifacts is None or isinstance(artifacts, Mapping):
+        return None if artifacts is None else dict(artifacts)
+    return list(artifacts)
+
+
 class Jobs:
     """The jobs of one project."""
 
@@ -54,6 +60,9 @@ class Jobs:
         labels: Sequence[str] = (),
         retry: int = 0,
         retry_only_lost: bool = False,
+        artifacts: Sequence[str] | Mapping[str, Any] | None = None,
+        cache: Mapping[str, Any] | None = None,
+        test_reports: Sequence[str] | None = None,
     ) -> Job:
         """Create a job: a shell script, the variables a run may set, a timeout in seconds.
 
@@ -62,6 +71,12 @@ class Jobs:
         ``description``). A run goes only to a runner with all of ``labels``; one
         that ends error goes back to the queue up to ``retry`` times (only when its
         runner was lost, with ``retry_only_lost``).
+
+        What its runs leave behind: ``artifacts``, glob patterns relative to the
+        workspace (``["dist/*.whl"]``) or ``{"paths": [...], "when": "always" |
+        "on_success" | "on_failure", "expire_in": "30d"}``; ``cache``, ``{"restore":
+        [key templates], "save": {"key": template, "paths": [...]}}``; ``test_reports``,
+        JUnit XML patterns. ``update`` takes the same fields (None clears one).
         """
         body = {
             "name": name,
@@ -72,6 +87,9 @@ class Jobs:
             "timeout": timeout,
             "labels": list(labels),
             "retry": {"count": retry, "only_lost": retry_only_lost},
+            "artifacts": _artifacts(artifacts),
+            "cache": None if cache is None else dict(cache),
+            "test_reports": None if test_reports is None else list(test_reports),
         }
         return Job.from_json(self._transport.json("POST", self._path, json=body))
 

@@ -26,6 +26,10 @@ def parse(kind: str, data: Any, build: Callable[[Json], T]) -> T:
         raise errors.UnexpectedResponse(f"a {kind} with a missing or bad field: {exc}") from exc
 
 
+def dict_or_none(value: Any) -> dict[str, Any] | None:
+    return None if value is None else dict(value)
+
+
 def int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -174,6 +178,12 @@ class Job:
     # Runner labels a run needs; retry {"count", "only_lost"} (older servers send neither).
     labels: list[str] = field(default_factory=list)
     retry: dict[str, Any] = field(default_factory=lambda: {"count": 0, "only_lost": False})
+    # What its runs leave behind (None: nothing, or an older server): artifacts
+    # {"paths", "when", "expire_in" (seconds)}, cache {"restore", "save": {"key",
+    # "paths"}}, test_reports (JUnit XML patterns).
+    artifacts: dict[str, Any] | None = None
+    cache: dict[str, Any] | None = None
+    test_reports: list[str] | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> Job:
@@ -192,6 +202,11 @@ class Job:
                 raw=dict(d),
                 labels=[str(label) for label in d.get("labels") or []],
                 retry=dict(d.get("retry") or {"count": 0, "only_lost": False}),
+                artifacts=dict_or_none(d.get("artifacts")),
+                cache=dict_or_none(d.get("cache")),
+                test_reports=None
+                if d.get("test_reports") is None
+                else [str(p) for p in d["test_reports"]],
             )
 
         return parse("job", data, build)

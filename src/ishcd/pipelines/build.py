@@ -48,6 +48,7 @@ def job_plan(
         concurrency=None if spec.concurrency is None else _group(spec.concurrency, scope, issues),
         requires=requires,
         matrix=matrix,
+        outputs=None if spec.outputs.empty else spec.outputs.to_json(),
     )
 
 

@@ -1,14 +1,15 @@
 """The ``jobs:`` section: each job's definition, its shape checked.
 
 A job is of type ``run`` (the default: steps, environment, timeout, labels, retry,
-concurrency) or ``approval`` (a person approves it; only a ``description``).
+concurrency, and what its runs leave behind: artifacts, cache, test_reports) or
+``approval`` (a person approves it; only a ``description``).
 """
 
 from __future__ import annotations
 
 import re
 
-from ishcd.pipelines import schema
+from ishcd.pipelines import outputs, schema
 from ishcd.pipelines.issues import Issues, child, item
 from ishcd.pipelines.schema import quote
 from ishcd.pipelines.source import JobSpec, StepSpec, Text
@@ -23,6 +24,7 @@ RUN_KEYS = (
     "labels",
     "retry",
     "concurrency",
+    *outputs.KEYS,
 )
 APPROVAL_KEYS = ("type", "description")
 MAX_TIMEOUT = 7 * 24 * 3600
@@ -107,6 +109,7 @@ def _run_job(name: str, found: Map, path: str, issues: Issues) -> JobSpec:
             if concurrency is None
             else schema.text(concurrency, child(path, "concurrency"), issues)
         ),
+        outputs=outputs.parse(found, path, issues),
     )
 
 

@@ -70,6 +70,8 @@ class JobPlan:
     concurrency: str | None  # at most one running job of the group per project
     requires: tuple[str, ...]  # names of jobs of the same workflow
     matrix: dict[str, str]  # this instance's matrix values
+    # What its run leaves behind: ishcd.outputs.Outputs.to_json(); None: nothing.
+    outputs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ishcd.outputs import Outputs
 from ishcd.pipelines.model import JobType, ParamValue
 
 ParamType = Literal["string", "boolean", "integer", "enum"]
@@ -54,6 +55,7 @@ class JobSpec:
     retry: int = 0
     retry_only_lost: bool = False
     concurrency: Text | None = None
+    outputs: Outputs = field(default_factory=Outputs)  # artifacts, cache, test_reports
 
 
 @dataclass(frozen=True)

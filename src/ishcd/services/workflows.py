@@ -151,6 +151,9 @@ async def _start_run(
         labels=",".join(sorted(set(plan.labels))),
         concurrency_group=plan.concurrency,
         checkout=checkout,
+        outputs=plan.outputs,
+        branch=pipeline.branch,
+        revision=pipeline.revision,
     )
     await runs_db.insert_run(conn, new)
     conn.on_commit(runtime.signals.work.bump)

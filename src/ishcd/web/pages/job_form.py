@@ -17,11 +17,21 @@ from typing import Any
 from ishcd import exceptions
 from ishcd.db.jobs import JobRecord
 from ishcd.services import jobs, variables
+from ishcd.web.pages import job_outputs_form
 
 SPARE_ROWS = 2  # blank variable rows a form shows below the declared ones
 MORE_ROWS = 3  # rows the "Add more rows" button adds
 MAX_ROWS = 120  # rows read at most (the API's own limit, 100 variables by default, applies)
-TEXT_FIELDS = ("name", "machine_name", "description", "script", "timeout", "labels", "retry")
+TEXT_FIELDS = (
+    "name",
+    "machine_name",
+    "description",
+    "script",
+    "timeout",
+    "labels",
+    "retry",
+    *job_outputs_form.FIELDS,
+)
 # Checkboxes: present (any value) when ticked.
 FLAGS = ("retry_only_lost",)
 _ROW_FIELD = re.compile(r"^variables\[(\d+)\]\.?(.*)$")
@@ -74,6 +84,7 @@ def of_job(job: JobRecord) -> JobForm:
         "labels": " ".join(label for label in job.labels.split(",") if label),
         "retry": str(job.retry) if job.retry else "",
         "retry_only_lost": "on" if job.retry_only_lost else "",
+        **job_outputs_form.fields_of(job),
     }
     rows = []
     for item in job.variables:
@@ -102,6 +113,8 @@ def parse(form: dict[str, str]) -> JobForm:
     fields.update({name: "on" if name in form else "" for name in FLAGS})
     fields["script"] = _lines(fields["script"])
     fields["description"] = _lines(fields["description"])
+    for name in job_outputs_form.LISTS:
+        fields[name] = _lines(fields[name])
     count = row_count(form.get("var_rows"), 0)
     rows = []
     for index in range(count):
@@ -168,6 +181,7 @@ def body(form: JobForm, *, editing: bool) -> dict[str, Any]:
             "count": fields["retry"].strip() or 0,
             "only_lost": bool(fields["retry_only_lost"]),
         },
+        **job_outputs_form.body_of(fields),
     }
     machine_name = fields["machine_name"].strip()
     if machine_name or not editing:

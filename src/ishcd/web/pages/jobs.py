@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
-from ishcd import exceptions
+from ishcd import exceptions, outputs_config
 from ishcd.api.schemas.projects import JobIn, JobPatch
 from ishcd.api.schemas.runs import run_fields
 from ishcd.db.jobs import JobRecord
+from ishcd.outputs import Outputs
 from ishcd.services import jobs, runs
 from ishcd.web.pages import job_form
 from ishcd.web.pages.job_form import JobForm
@@ -117,6 +118,7 @@ async def create_job(request: Request, project_ish: str) -> Response:
                 labels=body.labels,
                 retry=body.retry.count,
                 retry_only_lost=body.retry.only_lost,
+                outputs=body.outputs_sent(),
                 limits=ctx.server.limits,
             )
     except exceptions.ValidationFailed as exc:
@@ -142,6 +144,7 @@ async def show_job(request: Request, project_ish: str, job_ish: str) -> Response
             limit=RECENT_RUNS,
             offset=0,
         )
+    outputs = jobs.outputs_of(job)
     return page.render(
         request,
         "job_show.html",
@@ -149,9 +152,18 @@ async def show_job(request: Request, project_ish: str, job_ish: str) -> Response
         job=job,
         job_url=job_path(page, job),
         declared=_declared(job),
+        outputs=outputs,
+        expire_in=_expire_in(outputs),
         runs=[run_fields(run) for run in recent],
         default_timeout=server_of(request).settings.default_job_timeout,
     )
+
+
+def _expire_in(outputs: Outputs) -> str:
+    """How long the job's artifacts are kept, as written in the form (30d, 12h...)."""
+    if outputs.artifacts is None or outputs.artifacts.expire_in is None:
+        return ""
+    return outputs_config.duration_text(outputs.artifacts.expire_in)
 
 
 def _declared(job: JobRecord) -> list[dict[str, Any]]:
