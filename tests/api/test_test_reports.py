@@ -17,6 +17,8 @@ from ishcd.db.tables import runs as runs_table
 from ishcd.services import test_reports
 from tests import junit_samples
 from tests.api.conftest import Api
+from tests.api.test_pipeline_git import Repo
+from tests.api.test_pipelines import jobs_of, wait_pipeline, workflow_of
 from tests.junit_samples import write_files
 
 REPORT_MAX = 8192  # ISHCD_TEST_REPORT_MAX here: the samples fit, "big.xml" does not
@@ -223,3 +225,71 @@ async def test_flaky_is_per_revision_in_the_store(api: Api, tmp_path: Path) -> N
         False,
     ]
     assert (await api.get("/v1/projects/p/tests/flaky", params={"days": 0})).status_code == 422
+
+
+FLAKY_CONFIG = """\
+version: 1
+jobs:
+  test:
+    steps:
+      - run: |
+          mkdir -p reports
+          if [ -e {flag} ]; then result=''; code=0
+          else result='<failure message="timed out">slow network</failure>'; code=1; fi
+          {{ echo "<testsuite><testcase classname='api' name='test_fetch' time='0.5'>$result"
+            echo "</testcase><testcase classname='api' name='test_parse' time='0.1'/></testsuite>"
+          }} > reports/junit.xml
+          exit $code
+    test_reports: [reports/*.xml]
+workflows:
+  main: {{jobs: [test]}}
+"""
+
+
+async def test_a_test_that_passes_on_a_rerun_of_the_same_revision_is_flaky(
+    api: Api, tmp_path: Path
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    await api.project("P", repository=str(repo.origin))
+    flag = tmp_path / "network-is-back"
+    revision = repo.push({".ishcd.yml": FLAKY_CONFIG.format(flag=flag)})
+    created = await api.post("/v1/projects/p/pipelines", json={"branch": "main"})
+    assert created.status_code == 201, created.text
+    pipeline_id = created.json()["id"]
+    assert (await wait_pipeline(api, pipeline_id))["status"] == "error"
+    first = await workflow_of(api, pipeline_id)
+    failed_run = (await jobs_of(api, first["id"]))["test"]["run_id"]
+    assert (await api.get("/v1/projects/p/tests/flaky")).json() == []  # failed, never passed
+
+    flag.touch()
+    rerun = await api.post(f"/v1/workflows/{first['id']}/rerun", json={"from_failed": True})
+    assert rerun.status_code == 201, rerun.text
+    assert (await wait_pipeline(api, pipeline_id))["status"] == "complete"
+    passed_run = (await jobs_of(api, rerun.json()["workflow_id"]))["test"]["run_id"]
+    assert passed_run != failed_run
+    read = (await api.get(f"/v1/runs/{passed_run}")).json()
+    assert read["tests"] == {"total": 2, "passed": 2, "failed": 0, "skipped": 0, "error": 0}
+
+    (flaky,) = (await api.get("/v1/projects/p/tests/flaky")).json()
+    assert (flaky["classname"], flaky["name"], flaky["flips"], flaky["revisions"]) == (
+        "api",
+        "test_fetch",
+        1,
+        1,
+    )
+    assert [(r["run_id"], r["result"]) for r in flaky["runs"]] == [
+        (passed_run, "passed"),
+        (failed_run, "failed"),
+    ]
+    assert {(r["revision"], r["branch"], r["job"]) for r in flaky["runs"]} == {
+        (revision, "main", "test")
+    }
+    for run_id in (failed_run, passed_run):
+        cases = (await api.get(f"/v1/runs/{run_id}/tests")).json()
+        assert [(c["name"], c["flaky"]) for c in cases] == [
+            ("test_fetch", True),
+            ("test_parse", False),
+        ]
+    on_main = await api.get("/v1/projects/p/tests/insights", params={"branch": "main"})
+    fetch = next(t for t in on_main.json() if t["name"] == "test_fetch")
+    assert (fetch["runs"], fetch["failures"], fetch["failure_rate"]) == (2, 1, 0.5)
