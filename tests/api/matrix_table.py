@@ -448,6 +448,11 @@ async def an_attempts_log(world: World, who: str) -> Call:
     return Call(run.params, query={"attempt": "1", "offset": "0"})
 
 
+async def an_upload(world: World, who: str) -> Call:
+    run = await queued_run(world, who)
+    return Call({**run.params, "kind": "artifact"}, query={"attempt": "1", "name": "a.txt"})
+
+
 RUNNER_JOBS = (
     Operation("POST", "/v1/runner/jobs/request", runners_only(), body(lambda w: {"wait": 0})),
     Operation("POST", "/v1/runner/jobs/{run_id}/heartbeat", runners_only(), an_attempt()),
@@ -461,5 +466,6 @@ RUNNER_JOBS = (
         an_attempt(exit_code=0, log_size=0),
     ),
     Operation("GET", "/v1/runner/jobs/{run_id}/source", runners_only(), an_attempts_log),
+    Operation("PUT", "/v1/runner/jobs/{run_id}/uploads/{kind}", runners_only(), an_upload),
 )
 TABLE = (*TABLE, *RUNNER_JOBS)

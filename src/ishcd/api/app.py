@@ -24,6 +24,7 @@ from ishcd.api.routers import (
     project_tokens,
     projects,
     runner,
+    runner_uploads,
     runners,
     runs,
     test_reports,
@@ -40,6 +41,7 @@ ROUTERS = (
     runs.reads,
     runners.registration,
     runner.router,
+    runner_uploads.router,
     *(
         m.router
         for m in (

@@ -21,7 +21,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from ishcd.runner.protocol import (
     Outcome,
     RunnerProtocol,
     Section,
+    UploadRefused,
 )
 from ishcd.runner.spool import Spool
 
@@ -52,6 +53,10 @@ MAX_WAIT = 30.0  # the server holds a request at most this long
 # makes it; when it has taken nothing for this long (it is away), the spool drops instead.
 STALL_SECONDS = 2.0
 USER_AGENT = f"ishcd-runner/{__version__}"
+UPLOAD_CHUNK = 1024 * 1024
+# After the last byte of an upload the server stores it (a large file in the database
+# takes seconds): its answer may take this long.
+UPLOAD_ANSWER_TIMEOUT = 600.0
 
 
 class RunnerGone(Exception):
@@ -243,6 +248,30 @@ class HttpProtocol(RunnerProtocol):
             run.spool.rewind(int(response.headers.get("x-log-size", "0")))
             run.wake()
 
+    async def upload(self, lease: Lease, kind: str, name: str, path: Path) -> dict[str, Any]:
+        """Stream the file (``ResilientProtocol`` sends it again from its start after a
+        failure that may be the server's): its answer, or ``UploadRefused`` with its reason."""
+        size = await asyncio.to_thread(lambda: path.stat().st_size)
+        try:
+            response = await self.request(
+                "PUT",
+                f"/jobs/{lease.run_id}/uploads/{kind}",
+                params={"attempt": lease.attempt, "name": name},
+                content=_file_pieces(path),
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+                timeout=httpx.Timeout(UPLOAD_ANSWER_TIMEOUT, connect=CONNECT_TIMEOUT),
+            )
+        except RunnerGone:
+            raise LeaseLost(lease.run_id) from None
+        if response.status_code == 200:
+            answer: dict[str, Any] = response.json()
+            return answer
+        if response.status_code in (404, 409):
+            raise LeaseLost(lease.run_id)
+        if 400 <= response.status_code < 500:
+            raise UploadRefused(_message(response), response.status_code)
+        raise _unexpected(f"sending {name!r} of run {lease.run_id}", response)
+
     async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:
         """The revision's code as a git bundle the server makes: a path to clone from."""
         bundle = into / "source.bundle"
@@ -269,6 +298,28 @@ class HttpProtocol(RunnerProtocol):
         except httpx.TransportError as exc:
             raise _unreachable(self.url, exc) from exc
         return str(bundle)
+
+
+async def _file_pieces(path: Path) -> AsyncIterator[bytes]:
+    """The file in ``UPLOAD_CHUNK`` pieces, each read on a thread while the last is sent."""
+    with path.open("rb", buffering=0) as source:
+        reading = asyncio.ensure_future(asyncio.to_thread(source.read, UPLOAD_CHUNK))
+        try:
+            while piece := await reading:
+                reading = asyncio.ensure_future(asyncio.to_thread(source.read, UPLOAD_CHUNK))
+                yield piece
+        finally:
+            if not reading.done():
+                await asyncio.wait([reading])
+
+
+def _message(response: httpx.Response) -> str:
+    """The reason in an error answer (``{"message": ...}``), else its start."""
+    try:
+        message = response.json().get("message")
+    except ValueError:
+        message = None
+    return str(message) if message else f"the server answered {response.status_code}"
 
 
 def assignment_of(body: dict[str, Any]) -> Assignment:

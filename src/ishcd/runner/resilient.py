@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ishcd import exceptions
 from ishcd.runner.protocol import (
@@ -174,6 +174,13 @@ class ResilientProtocol(RunnerProtocol):
             "finish",
             f"recording the end of run {lease.run_id}",
             lambda: self.inner.finish(lease, outcome),
+        )
+
+    async def upload(self, lease: Lease, kind: str, name: str, path: Path) -> dict[str, Any]:
+        return await self._retry(
+            "upload",
+            f"sending {name!r} of run {lease.run_id}",
+            lambda: self.inner.upload(lease, kind, name, path),
         )
 
     async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:

@@ -37,9 +37,9 @@ from ishcd.services import runner_jobs
 
 router = APIRouter(prefix="/runner/jobs", tags=["runner"])
 
-# The log route reads and limits its body itself, as it streams in: the request
-# guard leaves its body alone (ishcd.api.guard).
-STREAMED = re.compile(r"/v1/runner/jobs/[^/]+/log")
+# The log and upload routes read and limit their body themselves, as it streams in:
+# the request guard leaves their body alone (ishcd.api.guard).
+STREAMED = re.compile(r"/v1/runner/jobs/[^/]+/(log|uploads/[^/]+)")
 MAX_LOG_CHUNK = runner_jobs.MAX_LOG_CHUNK
 LOG_SIZE_HEADER = "X-Log-Size"
 BUNDLE_CHUNK = 1024 * 1024
