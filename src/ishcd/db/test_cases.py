@@ -271,20 +271,31 @@ _STATS = {
 }
 
 
-def _durations(branch: bool) -> Query:
-    stmt = sa.select(test_cases.c.run_time).where(
-        _PROJECT,
-        _SINCE,
-        test_cases.c.result != "skipped",
-        test_cases.c.classname == sa.bindparam("classname"),
-        test_cases.c.name == sa.bindparam("name"),
+_durations_queries: dict[tuple[int, bool], Query] = {}
+
+
+def _durations(tests: int, branch: bool) -> Query:
+    """Durations of ``tests`` tests (``classname_i``, ``name_i``), by test: one pass over
+    the period however many tests a page holds."""
+    found = _durations_queries.get((tests, branch))
+    if found is not None:
+        return found
+    which = sa.or_(
+        *(
+            sa.and_(
+                test_cases.c.classname == sa.bindparam(f"classname_{i}"),
+                test_cases.c.name == sa.bindparam(f"name_{i}"),
+            )
+            for i in range(tests)
+        )
+    )
+    stmt = sa.select(*_TEST, test_cases.c.run_time).where(
+        _PROJECT, _SINCE, test_cases.c.result != "skipped", which
     )
     if branch:
         stmt = stmt.where(test_cases.c.branch == sa.bindparam("branch"))
-    return Query(stmt.order_by(test_cases.c.run_time))
-
-
-_DURATIONS = {branch: _durations(branch) for branch in (False, True)}
+    found = _durations_queries[(tests, branch)] = Query(stmt)
+    return found
 
 
 async def test_stats(
@@ -306,13 +317,24 @@ async def test_stats(
 
 
 async def durations(
-    conn: Connection, project_id: str, classname: str, name: str, since: float, branch: str | None
-) -> list[float]:
-    """A test's durations since ``since`` (skipped cases aside), shortest first."""
+    conn: Connection,
+    project_id: str,
+    tests: list[tuple[str, str]],
+    since: float,
+    branch: str | None,
+) -> dict[tuple[str, str], list[float]]:
+    """Each test's durations since ``since`` (skipped cases aside), shortest first."""
+    found: dict[tuple[str, str], list[float]] = {test: [] for test in tests}
+    if not tests:
+        return found
     params: dict[str, Any] = {"project_id": project_id, "since": since}
     if branch is not None:
         params["branch"] = branch
-    rows = await conn.fetch_all(
-        _DURATIONS[branch is not None], classname=classname, name=name, **params
-    )
-    return [float(row[0]) for row in rows]
+    for i, (classname, name) in enumerate(tests):
+        params[f"classname_{i}"] = classname
+        params[f"name_{i}"] = name
+    for row in await conn.fetch_all(_durations(len(tests), branch is not None), **params):
+        found[(row[0], row[1])].append(float(row[2]))
+    for times in found.values():
+        times.sort()
+    return found

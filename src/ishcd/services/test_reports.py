@@ -130,7 +130,11 @@ uploads.LIMITS["test_report"] = max_report
 
 
 def declares_reports(run: RunRecord) -> bool:
-    """Whether the run's job declared test reports (else it has no summary to read)."""
+    """Whether the run's job declared test reports (else it has no summary to read).
+
+    Read from the JSON text without parsing it (GET run is the hot path): a run that
+    declares none has ``"test_reports": []`` as ``Outputs.to_json`` is dumped, and
+    a mistake here only costs one lookup that finds nothing."""
     return run.outputs_json is not None and '"test_reports": []' not in run.outputs_json
 
 
@@ -260,10 +264,10 @@ async def insights(
     """Per test over the last ``days`` days: runs, failures, median and p95 duration."""
     project = await access.project_for(conn, caller, project_ish)
     since = check_days(days)
-    found = []
-    for stats in await cases_db.test_stats(conn, project.id, since, branch, sort, limit, offset):
-        times = await cases_db.durations(
-            conn, project.id, stats.classname, stats.name, since, branch
-        )
-        found.append(Insight(stats, percentile(times, 0.5), percentile(times, 0.95)))
-    return found
+    tests = await cases_db.test_stats(conn, project.id, since, branch, sort, limit, offset)
+    keys = [(stats.classname, stats.name) for stats in tests]
+    times = await cases_db.durations(conn, project.id, keys, since, branch)
+    return [
+        Insight(stats, percentile(times[key], 0.5), percentile(times[key], 0.95))
+        for stats, key in zip(tests, keys, strict=True)
+    ]
