@@ -127,3 +127,22 @@ MALFORMED = """<?xml version="1.0"?>
 NOT_JUNIT = """<?xml version="1.0"?>
 <html><body>not a report</body></html>
 """
+
+# A pipeline whose test job fails (test_fetch) until the file {flag} exists.
+FLAKY_PIPELINE = """\
+version: 1
+jobs:
+  test:
+    steps:
+      - run: |
+          mkdir -p reports
+          if [ -e {flag} ]; then result=''; code=0
+          else result='<failure message="timed out">slow network</failure>'; code=1; fi
+          {{ echo "<testsuite><testcase classname='api' name='test_fetch' time='0.5'>$result"
+            echo "</testcase><testcase classname='api' name='test_parse' time='0.1'/></testsuite>"
+          }} > reports/junit.xml
+          exit $code
+    test_reports: [reports/*.xml]
+workflows:
+  main: {{jobs: [test]}}
+"""

@@ -227,32 +227,13 @@ async def test_flaky_is_per_revision_in_the_store(api: Api, tmp_path: Path) -> N
     assert (await api.get("/v1/projects/p/tests/flaky", params={"days": 0})).status_code == 422
 
 
-FLAKY_CONFIG = """\
-version: 1
-jobs:
-  test:
-    steps:
-      - run: |
-          mkdir -p reports
-          if [ -e {flag} ]; then result=''; code=0
-          else result='<failure message="timed out">slow network</failure>'; code=1; fi
-          {{ echo "<testsuite><testcase classname='api' name='test_fetch' time='0.5'>$result"
-            echo "</testcase><testcase classname='api' name='test_parse' time='0.1'/></testsuite>"
-          }} > reports/junit.xml
-          exit $code
-    test_reports: [reports/*.xml]
-workflows:
-  main: {{jobs: [test]}}
-"""
-
-
 async def test_a_test_that_passes_on_a_rerun_of_the_same_revision_is_flaky(
     api: Api, tmp_path: Path
 ) -> None:
     repo = Repo(tmp_path / "repo")
     await api.project("P", repository=str(repo.origin))
     flag = tmp_path / "network-is-back"
-    revision = repo.push({".ishcd.yml": FLAKY_CONFIG.format(flag=flag)})
+    revision = repo.push({".ishcd.yml": junit_samples.FLAKY_PIPELINE.format(flag=flag)})
     created = await api.post("/v1/projects/p/pipelines", json={"branch": "main"})
     assert created.status_code == 201, created.text
     pipeline_id = created.json()["id"]

@@ -3,10 +3,14 @@ and the project's Tests tab (flaky and slowest tests)."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import httpx
 from playwright.sync_api import Page, expect
 
 from tests import junit_samples
+from tests.api.test_pipeline_git import Repo
 from tests.browser.helpers import Account, login, unique
 from tests.junit_samples import write_files
 from tests.live import wait_for_run
@@ -64,3 +68,43 @@ def test_the_tests_tab_lists_the_slowest_tests(
     expect(rows.first).to_contain_text("testApp")  # 1,200.25 s
     expect(rows.first).to_contain_text("1200.250 s")
     expect(page.locator("section.flaky-tests")).to_contain_text("No flaky tests")
+
+
+def _wait_pipeline(api: httpx.Client, pipeline_id: str) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        status = str(api.get(f"/v1/pipelines/{pipeline_id}").json()["status"])
+        if status in ("complete", "error"):
+            return status
+        assert time.monotonic() < deadline, f"pipeline still {status}"
+        time.sleep(0.05)
+
+
+def test_the_tests_tab_shows_a_test_flaky_across_a_rerun(
+    page: Page, api: httpx.Client, admin: Account, base_url: str, tmp_path: Path
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    flag = tmp_path / "fixed"
+    repo.push({".ishcd.yml": junit_samples.FLAKY_PIPELINE.format(flag=flag)})
+    project = unique("flaky")
+    body = {"name": project, "machine_name": project, "repository": str(repo.origin)}
+    assert api.post("/v1/projects", json=body).status_code == 201
+    created = api.post(f"/v1/projects/{project}/pipelines", json={"branch": "main"})
+    assert created.status_code == 201, created.text
+    pipeline_id = created.json()["id"]
+    assert _wait_pipeline(api, pipeline_id) == "error"
+    workflow = api.get(f"/v1/pipelines/{pipeline_id}/workflows").json()[0]
+    flag.touch()
+    rerun = api.post(f"/v1/workflows/{workflow['id']}/rerun", json={"from_failed": True})
+    assert rerun.status_code == 201, rerun.text
+    assert _wait_pipeline(api, pipeline_id) == "complete"
+
+    login(page, base_url, admin.username, admin.password)
+    page.goto(f"/projects/{project}/tests")
+    rows = page.locator("table.flaky tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("code")).to_have_text("api \u203a test_fetch")
+    expect(rows.first.locator("td").nth(1)).to_have_text("1")  # one flip
+    expect(rows.first.locator("a.result")).to_have_count(2)  # passed, then failed
+    rows.first.locator("a.result.failed").click()
+    expect(page.locator("section.run-tests .test-failure")).to_contain_text("slow network")
