@@ -2,7 +2,8 @@
 
 ``python -m bench ui`` runs the UI section alone, ``python -m bench logstore`` the log
 stores', ``python -m bench agents`` the runner agents', ``python -m bench replicas``
-two server replicas' on PostgreSQL, ``python -m bench junit`` parsing a JUnit report
+two server replicas' on PostgreSQL, ``python -m bench artifacts`` a 1 GB artifact's
+upload and download, ``python -m bench junit`` parsing a JUnit report
 (``python -m bench`` runs them all).
 
 Exit status 0 when the figures were measured, whether or not they meet their
@@ -22,6 +23,7 @@ import uvloop
 from bench import (
     agents,
     api,
+    artifacts,
     floor,
     junit,
     latency,
@@ -45,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "section",
         nargs="?",
-        choices=["all", "ui", "agents", "logstore", "replicas", "junit"],
+        choices=["all", "ui", "agents", "logstore", "replicas", "artifacts", "junit"],
         default="all",
         help="what to measure",
     )
@@ -69,6 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     agents.add_arguments(parser)
     logstore.add_arguments(parser)
     replicas.add_arguments(parser)
+    artifacts.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -173,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             logstore.main(args, say)
         if args.section in ("all", "replicas"):
             replicas.main(args, say)
+        if args.section in ("all", "artifacts"):
+            artifacts.main(args, say)
         if args.section in ("all", "junit"):
             junit.main(args, say)
     except KeyboardInterrupt:

@@ -59,6 +59,8 @@ class FileBlobStore(BlobStore):
         with handle:
             size = os.fstat(handle.fileno()).st_size
             position, stop = start, size if end is None else min(end, size)
+            if stop - position > CHUNK:  # a long read: the kernel reads further ahead
+                os.posix_fadvise(handle.fileno(), position, 0, os.POSIX_FADV_SEQUENTIAL)
             while position < stop:
                 piece = await asyncio.to_thread(
                     os.pread, handle.fileno(), min(CHUNK, stop - position), position

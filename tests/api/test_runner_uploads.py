@@ -14,9 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from ishcd.api.routers.runner import STREAMED
+from ishcd.db.query import Query
 from ishcd.db.runs import RunRecord
+from ishcd.db.tables import blobs
 from ishcd.runner.http import HttpProtocol
 from ishcd.runner.protocol import Lease, LeaseLost, UploadRefused
 from ishcd.services import uploads
@@ -218,3 +221,22 @@ async def test_a_connection_cut_mid_upload_leaves_nothing(
         await asyncio.sleep(0.02)
     assert kept == []
     assert (await put(agent, run_id, b"after")).status_code == 200  # the server goes on
+
+
+async def test_many_uploads_at_once_store_each_content_once(
+    live: Live, kept: list[tuple[str, str, Staged]]
+) -> None:
+    agent, run_id = await claimed(live)
+    contents = [os.urandom(300_000 + n) for n in range(3)]
+    answers = await asyncio.gather(
+        *(put(agent, run_id, contents[n % 3], name=f"f{n}") for n in range(12))
+    )
+    assert [a.status_code for a in answers] == [200] * 12
+    for n, answer in enumerate(answers):
+        assert answer.json()["sha256"] == hashlib.sha256(contents[n % 3]).hexdigest()
+    async with live.server.database.read() as conn:
+        count = await conn.fetch_value(Query(sa.select(sa.func.count()).select_from(blobs)))
+    assert count == 3
+    for data in contents:
+        assert await read(live, hashlib.sha256(data).hexdigest()) == data
+    assert staging_of(live) == []

@@ -154,3 +154,21 @@ def test_logs_in_the_database_are_refused_on_sqlite(monkeypatch: pytest.MonkeyPa
         "and the database is SQLite: use file (or auto) with SQLite"
     )
     assert settings_mod.load(database_url="postgresql://db/ci").log_store == "database"
+
+
+def test_the_blob_store_follows_the_database_unless_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ishcd import blobstore
+
+    assert blobstore.choose(settings_mod.load(), "sqlite") == "file"
+    assert blobstore.choose(settings_mod.load(), "postgresql") == "database"
+    chosen = settings_mod.load(database_url="postgresql://db/ci", blob_store="file")
+    assert blobstore.choose(chosen, "postgresql") == "file"
+    monkeypatch.setenv("ISHCD_BLOB_STORE", "database")
+    with pytest.raises(settings_mod.InvalidSettings) as refused:
+        settings_mod.load()
+    assert str(refused.value) == (
+        "invalid settings: ISHCD_BLOB_STORE: database keeps artifacts and caches in "
+        "PostgreSQL, and the database is SQLite: use file (or auto) with SQLite"
+    )
