@@ -6,7 +6,6 @@ embedded runner's protocol and an agent over HTTP)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +128,7 @@ async def test_a_run_gets_its_jobs_outputs_and_the_embedded_runner_is_told(api: 
         stored_plain = await runs_db.get_run(conn, plain["id"])
     assert stored is not None
     assert stored.outputs_json is not None
-    assert Outputs.from_json(json.loads(stored.outputs_json)) == EXPECTED
+    assert stored.outputs == EXPECTED
     assert stored_plain is not None
     assert stored_plain.outputs_json is None
 

@@ -24,6 +24,7 @@ from ishcd.db.tables import (
     workflow_jobs,
     workflows,
 )
+from ishcd.outputs import Outputs
 
 
 class RunRecord(NamedTuple):
@@ -97,6 +98,13 @@ class RunRecord(NamedTuple):
     def env(self) -> dict[str, str]:
         env: dict[str, str] = json.loads(self.env_json)
         return env
+
+    @property
+    def outputs(self) -> Outputs:
+        """What the run leaves behind (empty when nothing), copied from its job."""
+        return Outputs.from_json(
+            None if self.outputs_json is None else json.loads(self.outputs_json)
+        )
 
 
 @dataclass(frozen=True, slots=True)

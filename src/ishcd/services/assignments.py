@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 from ishcd.logstore import LogStore
-from ishcd.outputs import Outputs
 from ishcd.runner.protocol import Assignment
 from ishcd.services import dispatch
 
@@ -32,9 +29,7 @@ async def assignment_of(claimed: dispatch.Claimed, logs: LogStore) -> Assignment
         sections=run.workflow_job_id is not None,
         attempt=run.attempt,
         log_offset=offset,
-        outputs=Outputs.from_json(
-            None if run.outputs_json is None else json.loads(run.outputs_json)
-        ),
+        outputs=run.outputs,
     )
 
 
