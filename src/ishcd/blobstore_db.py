@@ -39,10 +39,16 @@ class DatabaseBlobStore(BlobStore):
             async with self.db.transaction() as conn:
                 if await blobs_db.claim(conn, sha256, size, time.time()):
                     await blobs_db.drop_chunks(conn, sha256)  # a freed blob's leftovers
-                    start = 0
-                    async for piece in _pieces(staged):
-                        await blobs_db.insert_chunk(conn, sha256, start, piece)
-                        start += len(piece)
+                    start, pending = 0, bytearray()
+                    # Rows of exactly CHUNK bytes (the last one shorter): reads count on it.
+                    async for piece in staging.file_pieces(staged, CHUNK):
+                        pending += piece
+                        while len(pending) >= CHUNK:
+                            await blobs_db.insert_chunk(conn, sha256, start, bytes(pending[:CHUNK]))
+                            del pending[:CHUNK]
+                            start += CHUNK
+                    if pending:
+                        await blobs_db.insert_chunk(conn, sha256, start, bytes(pending))
         finally:
             staging.remove(staged)
         return Blob(sha256, size)
@@ -81,16 +87,3 @@ class DatabaseBlobStore(BlobStore):
     async def free(self, sha256s: list[str]) -> None:
         async with self.db.transaction() as conn:
             await blobs_db.free_chunks(conn, sha256s)
-
-
-async def _pieces(path: Path) -> AsyncIterator[bytes]:
-    """The file in ``CHUNK`` pieces, each read on a thread while the last one is used."""
-    with path.open("rb", buffering=0) as source:
-        reading = asyncio.ensure_future(asyncio.to_thread(source.read, CHUNK))
-        try:
-            while piece := await reading:
-                reading = asyncio.ensure_future(asyncio.to_thread(source.read, CHUNK))
-                yield piece
-        finally:
-            if not reading.done():
-                await asyncio.wait([reading])

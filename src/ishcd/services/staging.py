@@ -22,7 +22,7 @@ import mmap
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,30 +197,22 @@ async def stage_stream(pieces: AsyncIterable[bytes], directory: Path, limit: int
         raise
 
 
-def _copy(source: Path, directory: Path, limit: int) -> Staged:
-    path, fd, _ = _new_file(directory)
-    try:
-        digest = hashlib.sha256()
-        size = 0
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
-        with source.open("rb", buffering=0) as handle:
-            while count := handle.readinto(buffer):
-                size += count
-                if size > limit:
-                    raise TooLarge(limit)
-                digest.update(view[:count])
-                _write_all(fd, [view[:count]])
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        path.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    return Staged(path, size, digest.hexdigest())
+async def file_pieces(path: Path, size: int = CHUNK) -> AsyncIterator[bytes]:
+    """The file in pieces of ``size`` bytes, each read on a thread while the last is used."""
+    with path.open("rb", buffering=0) as source:
+        reading = asyncio.ensure_future(asyncio.to_thread(source.read, size))
+        try:
+            while piece := await reading:
+                reading = asyncio.ensure_future(asyncio.to_thread(source.read, size))
+                yield piece
+        finally:
+            if not reading.done():
+                await asyncio.wait([reading])
 
 
 async def stage_file(source: Path, directory: Path, limit: int) -> Staged:
     """Stage a copy of the local file ``source`` (the embedded runner's: its workspace
     goes when the run ends); ``TooLarge`` past ``limit`` bytes."""
-    return await asyncio.to_thread(_copy, source, directory, limit)
+    if await asyncio.to_thread(lambda: source.stat().st_size) > limit:
+        raise TooLarge(limit)
+    return await stage_stream(file_pieces(source), directory, limit)
