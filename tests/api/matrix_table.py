@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ishcd.db import caches as caches_db
 from tests.api.matrix_world import (
     ACCOUNTS,
     ADMIN,
@@ -67,6 +68,14 @@ def signed_in(ok: int) -> Expected:
 
 def site_admins(ok: int) -> Expected:
     return {**dict.fromkeys(PRINCIPALS, 403), ANONYMOUS: 401, SITE_ADMIN: ok, OTHER_SITE_ADMIN: ok}
+
+
+def badges_of_project(ok: int) -> Expected:
+    """A status badge: whoever may read the project; anyone else (anonymous callers
+    too) gets 404, as for a missing project. The badge key (?key=) and public_badges
+    open it to anonymous callers: tests/api/test_badges.py, and test_matrix's
+    test_a_badge_key_opens_nothing_else over this whole table."""
+    return {**in_project(READ, ok), ANONYMOUS: 404}
 
 
 def in_project(need: str, ok: int) -> Expected:
@@ -164,6 +173,31 @@ async def an_envvar(world: World, who: str) -> Call:
     value = {"name": "DEPLOY_KEY", "value": "s3cret-deploy-key"}
     await world.setup("POST", f"{world.project_path}/envvars", json=value)
     return Call({"name": "DEPLOY_KEY"})
+
+
+async def _cache(world: World, key: str) -> int:
+    """A saved cache of the world's project (its row; no run needed to list or delete it)."""
+    project_id = world.project["id"]
+    async with world.api.server.database.transaction() as conn:
+        made = await caches_db.insert_if_absent(conn, project_id, key, "0" * 64, 10, 1.0, None)
+        if made is not None:
+            return made
+        found = await caches_db.get_by_key(conn, project_id, key)
+    assert found is not None
+    return found.id
+
+
+async def a_cache(world: World, who: str) -> Call:
+    return Call({"cache_id": str(await _cache(world, "deps-shared"))})
+
+
+async def own_cache(world: World, who: str) -> Call:
+    return Call({"cache_id": str(await _cache(world, f"deps-{who}"))})
+
+
+async def own_cache_key(world: World, who: str) -> Call:
+    await _cache(world, f"deps-{who}")
+    return Call(query={"key": f"deps-{who}"})
 
 
 async def own_account_token(world: World, who: str) -> Call:
@@ -371,6 +405,15 @@ TABLE: tuple[Operation, ...] = (
     ),
     Operation("GET", P + "/envvars/{name}", in_project(READ, 200), an_envvar),
     Operation("DELETE", P + "/envvars/{name}", in_project(ADMIN, 204), an_envvar),
+    # Status badges and the badge key.
+    Operation("GET", P + "/badge.svg", badges_of_project(200)),
+    Operation("GET", JOB + "/badge.svg", badges_of_project(200)),
+    Operation("POST", P + "/badge-key", in_project(ADMIN, 200)),
+    # Caches.
+    Operation("GET", P + "/caches", in_project(READ, 200), a_cache),
+    Operation("GET", P + "/caches/{cache_id}", in_project(READ, 200), a_cache),
+    Operation("DELETE", P + "/caches/{cache_id}", in_project(ADMIN, 204), own_cache),
+    Operation("DELETE", P + "/caches", in_project(ADMIN, 204), own_cache_key),
     # Audit.
     Operation("GET", P + "/audit", in_project(ADMIN, 200)),
     Operation("GET", "/v1/audit", site_admins(200)),
@@ -448,6 +491,12 @@ async def an_attempts_log(world: World, who: str) -> Call:
     return Call(run.params, query={"attempt": "1", "offset": "0"})
 
 
+async def a_cached_run(world: World, who: str) -> Call:
+    run = await queued_run(world, who)
+    cache = await a_cache(world, who)
+    return Call({**run.params, **cache.params}, query={"attempt": "1"})
+
+
 async def an_upload(world: World, who: str) -> Call:
     run = await queued_run(world, who)
     return Call({**run.params, "kind": "artifact"}, query={"attempt": "1", "name": "a.txt"})
@@ -466,6 +515,10 @@ RUNNER_JOBS = (
         an_attempt(exit_code=0, log_size=0),
     ),
     Operation("GET", "/v1/runner/jobs/{run_id}/source", runners_only(), an_attempts_log),
+    Operation(
+        "POST", "/v1/runner/jobs/{run_id}/caches/find", runners_only(), an_attempt(keys=["k"])
+    ),
+    Operation("GET", "/v1/runner/jobs/{run_id}/caches/{cache_id}", runners_only(), a_cached_run),
     Operation("PUT", "/v1/runner/jobs/{run_id}/uploads/{kind}", runners_only(), an_upload),
 )
 TABLE = (*TABLE, *RUNNER_JOBS)

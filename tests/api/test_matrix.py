@@ -9,6 +9,7 @@ per cell would cost more than all the cells together).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest_asyncio
 from tests import databases
 from tests.api import matrix_world
 from tests.api.conftest import Api, make_settings, serving
-from tests.api.matrix_table import TABLE, Call, Operation
+from tests.api.matrix_table import JOB, TABLE, Call, Operation, P
 from tests.api.matrix_world import (
     ANONYMOUS,
     PRINCIPALS,
@@ -145,11 +146,13 @@ async def test_the_table_covers_every_operation_once(spec: dict[str, Any]) -> No
 
 
 async def test_the_table_is_public_exactly_where_the_document_is(spec: dict[str, Any]) -> None:
+    """Public: no security at all, or none as one of the choices (badges: a token, or
+    the badge key); anonymous callers get something else than a 401 there."""
     public = {
         (m.upper(), path)
         for path, methods in spec["paths"].items()
         for m, operation in methods.items()
-        if operation.get("security") == []
+        if operation.get("security") == [] or {} in operation.get("security", [None])
     }
     anonymous_allowed = {op.key for op in TABLE if op.expected[ANONYMOUS] != 401}
     problems = [
@@ -203,3 +206,47 @@ async def test_matrix_by_login_session(
             f"{operation.method} {operation.path} as {who}: expected {expected}, "
             f"got {response.status_code}\n  {operation.method} {url}\n  {response.text[:500]}"
         )
+
+
+BADGES = {("GET", P + "/badge.svg"), ("GET", JOB + "/badge.svg")}
+
+
+class _AnyId(dict[str, str]):
+    """Path parameters of a request refused before anything is looked up: any id."""
+
+    def __missing__(self, name: str) -> str:
+        return str(uuid.uuid4())
+
+
+async def test_a_badge_key_opens_nothing_else(server: Api) -> None:
+    """Every other operation, sent with a badge key as ``?key=`` (and as a token),
+    answers what an anonymous caller gets: the key reads badges and only them."""
+    shared = await matrix_world.build(server)
+    problems = []
+    for operation in TABLE:
+        anonymous = operation.expected[ANONYMOUS]
+        if anonymous == 401:  # refused before anything is looked up
+            world, call = shared, Call()
+            url = operation.path.format_map(_AnyId(project_ish=world.project["id"]))
+        else:
+            world = await matrix_world.build(server)
+            call = await operation.prepare(world, SITE_ADMIN)
+            url = operation.url(world, call)
+        shown = await world.setup("GET", world.project_path)
+        key = shown["badge"]["url"].partition("?key=")[2]
+        assert key
+        expected = 200 if operation.key in BADGES else anonymous
+        # As a token too, where a token matters (public operations ignore one).
+        as_token = [{"Authorization": f"Bearer {key}"}] if anonymous in (401, 404) else []
+        for headers in [{}, *as_token]:
+            response = await server.http.request(
+                operation.method,
+                url,
+                headers=headers,
+                json=call.json,
+                params={**(call.query or {}), "key": key},
+            )
+            wanted = 401 if headers else expected
+            if response.status_code != wanted:
+                problems.append(f"{operation.method} {url} {headers}: {response.status_code}")
+    assert not problems, "\n".join(problems)

@@ -15,6 +15,8 @@ from ishcd.api.routers import (
     account,
     audit,
     auth,
+    badges,
+    caches,
     envvars,
     health,
     jobs,
@@ -51,10 +53,12 @@ ROUTERS = (
             pipelines,
             workflows,
             jobs,
+            badges,
             projects,
             members,
             project_tokens,
             envvars,
+            caches,
             audit,
             account,
             users,
@@ -63,6 +67,7 @@ ROUTERS = (
             health,
         )
     ),
+    badges.keys,
 )
 DESCRIPTION = """\
 Ish CD runs your ops jobs and CI/CD pipelines. Everything the web UI does goes
@@ -132,6 +137,12 @@ PUBLIC = {
     f"{PREFIX}/runner/register",
 }
 
+# Badges: a token or login if any, else the badge key (?key=) or public_badges.
+BADGES = (
+    f"{PREFIX}/projects/{{project_ish}}/badge.svg",
+    f"{PREFIX}/projects/{{project_ish}}/jobs/{{job_ish}}/badge.svg",
+)
+
 # Agents' calls: only a runner's credential works there (ishcd.api.runner_auth).
 RUNNER_PATHS = f"{PREFIX}/runner/jobs/"
 RUNNER_SCHEME = {
@@ -171,6 +182,8 @@ def _finish_openapi(app: FastAPI) -> None:
             for operation in operations.values():
                 if path in PUBLIC:
                     operation["security"] = []
+                elif path in BADGES:
+                    operation["security"] = [{"bearer": []}, {"basic": []}, {}]
                 elif path.startswith(RUNNER_PATHS):
                     operation["security"] = [{"runner": []}]
                 # The request guard answers these to any operation (ishcd.api.guard):

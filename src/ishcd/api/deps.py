@@ -179,6 +179,14 @@ def public_link(request: Request, url: URL) -> str:
     return base + url.path + (f"?{url.query}" if url.query else "")
 
 
+def public_base(request: Request) -> str:
+    """This server's address as users reach it (no trailing slash): ``ISHCD_PUBLIC_URL``
+    when set, else the scheme and host the request came to."""
+    server: Server = request.app.state.server
+    base = server.settings.public_url
+    return (base if base is not None else str(request.base_url)).rstrip("/")
+
+
 @dataclass(frozen=True)
 class Page:
     page: int

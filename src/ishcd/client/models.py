@@ -139,6 +139,9 @@ class Project:
     repository: str | None = None  # where its pipelines' code comes from
     default_branch: str = "main"
     log_retention_days: int | None = None  # None: the server's setting
+    public_badges: bool = False  # badges shown to anyone, without the badge key
+    artifacts_expire_in: int | None = None  # seconds; None: the server's setting
+    badge: dict[str, str] | None = None  # {"url", "markdown"} of its status badge
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod

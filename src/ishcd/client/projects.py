@@ -80,8 +80,15 @@ class ProjectHandle:
 
     def update(self, **fields: object) -> Project:
         """Change ``name``, ``machine_name``, ``description``, ``repository``,
-        ``default_branch`` or ``log_retention_days``; only the fields given."""
+        ``default_branch``, ``log_retention_days``, ``public_badges`` or
+        ``artifacts_expire_in``; only the fields given."""
         return Project.from_json(self._transport.json("PATCH", self.path, json=fields))
+
+    def rotate_badge_key(self) -> dict[str, str]:
+        """A new badge key (project admins): ``{"key", "url", "markdown"}``; the old
+        key stops working at once."""
+        found: dict[str, str] = self._transport.json("POST", f"{self.path}/badge-key")
+        return found
 
     def delete(self) -> None:
         """Delete the project with its jobs, runs and logs (none may be queued or running)."""

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from ishcd import exceptions
-from ishcd.blobstore import BlobStore
+from ishcd.blobstore import BlobMissing, BlobStore
 from ishcd.db.database import Database
 from ishcd.disk import DiskGuard
 from ishcd.logstore import LogStore
 from ishcd.runner.protocol import (
     Assignment,
+    CacheHit,
     Control,
     Lease,
     LeaseLost,
@@ -24,7 +25,15 @@ from ishcd.runner.protocol import (
     Section,
     UploadRefused,
 )
-from ishcd.services import assignments, dispatch, run_state, runner_jobs, staging, uploads
+from ishcd.services import (
+    assignments,
+    caches,
+    dispatch,
+    run_state,
+    runner_jobs,
+    staging,
+    uploads,
+)
 from ishcd.services.assignments import assignment_of
 from ishcd.services.runtime import Runtime
 from ishcd.settings import Settings
@@ -137,3 +146,17 @@ class LocalProtocol(RunnerProtocol):
             return await uploads.receive(keeping, lease, kind, name, staged)
         except runner_jobs.LeaseLost:
             raise LeaseLost(lease.run_id) from None
+
+    async def find_cache(self, lease: Lease, keys: list[str]) -> CacheHit | None:
+        hit = await caches.find_for_run(self.db, lease.run_id, keys)
+        return None if hit is None else CacheHit(hit.id, hit.key, hit.sha256, hit.size)
+
+    async def fetch_cache(self, lease: Lease, hit: CacheHit, into: Path) -> bool:
+        found = await caches.use_for_run(self.db, lease.run_id, hit.id)
+        if found is None or self.blobs is None:
+            return False
+        try:
+            await self.blobs.copy_to(found.sha256, into)
+        except BlobMissing:
+            return False
+        return True

@@ -32,6 +32,7 @@ from ishcd.outputs import Outputs
 from ishcd.runner import resilient
 from ishcd.runner.protocol import (
     Assignment,
+    CacheHit,
     Control,
     Lease,
     LeaseLost,
@@ -298,6 +299,50 @@ class HttpProtocol(RunnerProtocol):
         except httpx.TransportError as exc:
             raise _unreachable(self.url, exc) from exc
         return str(bundle)
+
+    async def find_cache(self, lease: Lease, keys: list[str]) -> CacheHit | None:
+        body = {"attempt": lease.attempt, "keys": keys}
+        response = await self.request("POST", f"/jobs/{lease.run_id}/caches/find", json=body)
+        if response.status_code in (404, 409):
+            raise LeaseLost(lease.run_id)
+        if response.status_code != 200:
+            raise _unexpected(f"looking up the cache of run {lease.run_id}", response)
+        hit = response.json().get("cache")
+        if hit is None:
+            return None
+        return CacheHit(int(hit["id"]), str(hit["key"]), str(hit["sha256"]), int(hit["size"]))
+
+    async def fetch_cache(self, lease: Lease, hit: CacheHit, into: Path) -> bool:
+        """The cache's archive, streamed to ``into``; False when it is gone (404)."""
+        path = f"/jobs/{lease.run_id}/caches/{hit.id}"
+        try:
+            async with self.client.stream(
+                "GET", path, params={"attempt": lease.attempt}, timeout=REQUEST_TIMEOUT * 6
+            ) as response:
+                if response.status_code == 404:
+                    return False
+                await self._check_stream(lease, response, "fetching the cache")
+                with into.open("wb") as out:
+                    async for chunk in response.aiter_bytes():
+                        out.write(chunk)
+        except httpx.TransportError as exc:
+            raise _unreachable(self.url, exc) from exc
+        return True
+
+    async def _check_stream(self, lease: Lease, response: httpx.Response, what: str) -> None:
+        """Raise for a streamed answer that is not a 200 (its body read first)."""
+        if response.status_code == 409:
+            raise LeaseLost(lease.run_id)
+        if response.status_code == 401:
+            self.gone.set()
+            raise LeaseLost(lease.run_id)
+        if response.status_code >= 500 or response.status_code == 429:
+            raise exceptions.Unavailable(
+                f"the server at {self.url} answered {response.status_code}"
+            )
+        if response.status_code != 200:
+            await response.aread()
+            raise _unexpected(what, response)
 
 
 async def _file_pieces(path: Path) -> AsyncIterator[bytes]:

@@ -72,6 +72,16 @@ class UploadRefused(Exception):
 
 
 @dataclass(frozen=True)
+class CacheHit:
+    """A saved cache of the run's project that a restore key matched."""
+
+    id: int
+    key: str  # the saved key (the restore key itself, or a longer one it is a prefix of)
+    sha256: str  # of its archive
+    size: int  # bytes
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How a run ended. ``error_reason`` None means: by its exit code."""
 
@@ -136,6 +146,16 @@ class RunnerProtocol(abc.ABC):
         a cache key); the server's answer (JSON; what it is depends on the kind).
 
         Raises ``LeaseLost``, or ``UploadRefused`` when the server will not keep it."""
+        raise NotImplementedError
+
+    async def find_cache(self, lease: Lease, keys: list[str]) -> CacheHit | None:
+        """The cache to restore: for each key in order, the saved key equal to it, else
+        the newest one it is a prefix of; None when no key matches."""
+        raise NotImplementedError
+
+    async def fetch_cache(self, lease: Lease, hit: CacheHit, into: Path) -> bool:
+        """Write the cache's archive to the new file ``into`` (its use is recorded, for
+        least-recently-used eviction); False when it was removed since it was found."""
         raise NotImplementedError
 
     async def fetch_source(self, lease: Lease, checkout: dict[str, str], into: Path) -> str:

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from ishcd import exceptions
 from ishcd.runner.protocol import (
     Assignment,
+    CacheHit,
     Control,
     Lease,
     Outcome,
@@ -188,4 +189,18 @@ class ResilientProtocol(RunnerProtocol):
             "fetch_source",
             f"fetching the code of run {lease.run_id}",
             lambda: self.inner.fetch_source(lease, checkout, into),
+        )
+
+    async def find_cache(self, lease: Lease, keys: list[str]) -> CacheHit | None:
+        return await self._retry(
+            "find_cache",
+            f"looking up the cache of run {lease.run_id}",
+            lambda: self.inner.find_cache(lease, keys),
+        )
+
+    async def fetch_cache(self, lease: Lease, hit: CacheHit, into: Path) -> bool:
+        return await self._retry(
+            "fetch_cache",
+            f"fetching the cache of run {lease.run_id}",
+            lambda: self.inner.fetch_cache(lease, hit, into),
         )

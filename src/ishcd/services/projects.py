@@ -12,7 +12,7 @@ from ishcd.db import runs as runs_db
 from ishcd.db.database import Connection
 from ishcd.db.projects import MemberRecord, ProjectRecord
 from ishcd.logstore import LogStore
-from ishcd.services import access, audit, ids, names
+from ishcd.services import access, audit, badges, ids, names
 from ishcd.services.principal import Caller
 
 # Machine names no project may have: the web UI's /projects/new sits where a
@@ -90,6 +90,7 @@ async def create_project(
         default_branch=default_branch,
         pipeline_count=0,
         log_retention_days=log_retention_days,
+        badge_key=badges.new_key(),
     )
 
     async def insert(chosen: str) -> None:
@@ -141,7 +142,8 @@ async def update_project(
     changes: dict[str, Any],
     server_retention_days: int = 0,
 ) -> ProjectRecord:
-    """Change name, machine name, description, source or log retention (project admins)."""
+    """Change name, machine name, description, source, log retention, public badges or
+    artifact expiry (project admins)."""
     project = await access.project_for(conn, caller, project_ish, "admin")
     editable = (
         "name",
@@ -150,11 +152,13 @@ async def update_project(
         "repository",
         "default_branch",
         "log_retention_days",
+        "public_badges",
+        "artifacts_expire_in",
     )
     values = {k: v for k, v in changes.items() if k in editable}
     check_source(values.get("repository"), values.get("default_branch", "main"))
     check_retention(values.get("log_retention_days"), server_retention_days)
-    for required in ("name", "machine_name", "default_branch"):
+    for required in ("name", "machine_name", "default_branch", "public_badges"):
         if required in values and values[required] is None:
             raise exceptions.ValidationFailed.one(required, "must not be null")
     new_name = values.get("machine_name")
@@ -168,7 +172,9 @@ async def update_project(
             await projects_db.update_project(conn, project.id, values)
         except exceptions.Duplicate as exc:
             raise exceptions.Conflict(f"machine_name {new_name!r} is taken") from exc
-        details = {"fields": sorted(set(values) - {"changed"})}
+        details: dict[str, Any] = {"fields": sorted(set(values) - {"changed"})}
+        if "public_badges" in values:  # who made a private project's status public, and when
+            details["public_badges"] = bool(values["public_badges"])
         await audit.record(
             conn,
             caller,

@@ -28,12 +28,13 @@ from ishcd import exceptions, source
 from ishcd.db import projects as projects_db
 from ishcd.db import runners as runners_db
 from ishcd.db import runs as runs_db
+from ishcd.db.caches import CacheRecord
 from ishcd.db.database import Connection, Database
 from ishcd.db.runners import RunnerRecord
 from ishcd.db.runs import RunRecord
 from ishcd.logstore import LogStore
 from ishcd.runner.protocol import Assignment
-from ishcd.services import dispatch, ids, run_state
+from ishcd.services import caches, dispatch, ids, run_state
 from ishcd.services.assignments import assignment_of, write_problem
 from ishcd.services.runtime import Runtime
 from ishcd.signals import wait
@@ -345,3 +346,28 @@ async def source_bundle(desk: Desk, runner: RunnerRecord, run_id: str, attempt: 
         return path.open("rb")
     finally:
         path.unlink()
+
+
+# Caches (``services.caches``).
+
+
+async def find_cache(
+    desk: Desk, runner: RunnerRecord, run_id: str, attempt: int, keys: list[str]
+) -> CacheRecord | None:
+    """The cache of the run's project that its restore ``keys`` match, or None."""
+    caches.check_restore_keys(keys)
+    async with desk.db.read() as conn:
+        run = await _current(conn, runner, run_id, attempt)
+        return await caches.find(conn, run.project_id, keys)
+
+
+async def use_cache(
+    desk: Desk, runner: RunnerRecord, run_id: str, attempt: int, cache_id: int
+) -> CacheRecord:
+    """A cache of the run's project, to restore (its use recorded); NotFound when gone."""
+    async with desk.db.transaction() as conn:
+        run = await _current(conn, runner, run_id, attempt)
+        found = await caches.use(conn, run.project_id, cache_id)
+    if found is None:
+        raise exceptions.NotFound(f"cache {cache_id} not found")
+    return found

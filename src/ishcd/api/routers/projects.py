@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from ishcd.api import paging
-from ishcd.api.deps import Authenticated, PageDep, context
+from ishcd.api.deps import Authenticated, PageDep, context, public_base
 from ishcd.api.errors import responses
 from ishcd.api.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
-from ishcd.services import projects
+from ishcd.services import badges, projects
 
 router = APIRouter(tags=["projects"], route_class=Authenticated)
 
@@ -20,7 +20,11 @@ async def list_projects(request: Request, response: Response, page: PageDep) -> 
     ctx = context(request)
     async with ctx.db.read() as conn:
         rows = await projects.list_projects(conn, ctx.caller, page.fetch, page.offset)
-    return [ProjectOut.of(p) for p in page.finish(request, response, rows)]
+    base = public_base(request)
+    return [
+        ProjectOut.of(await badges.ensure_key(ctx.db, p), base)
+        for p in page.finish(request, response, rows)
+    ]
 
 
 @router.post(
@@ -49,15 +53,22 @@ async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
             log_retention_days=body.log_retention_days,
             server_retention_days=ctx.server.settings.log_retention_days,
         )
-    return ProjectOut.of(project)
+    return ProjectOut.of(project, public_base(request))
 
 
 @router.get("/projects/{project_ish}", response_model=ProjectOut, responses=responses(401, 404))
 async def get_project(request: Request, project_ish: str) -> ProjectOut:
-    """Read a project, by id or machine name."""
+    """Read a project, by id or machine name.
+
+    `badge` has the URL of its status badge and the Markdown that shows it. The URL
+    carries the project's badge key unless badges are public: the key shows this
+    project's badges and nothing else, so readers see it too (docs/badges.md).
+    """
     ctx = context(request)
     async with ctx.db.read() as conn:
-        return ProjectOut.of(await projects.get_project(conn, ctx.caller, project_ish))
+        project = await projects.get_project(conn, ctx.caller, project_ish)
+    project = await badges.ensure_key(ctx.db, project)
+    return ProjectOut.of(project, public_base(request))
 
 
 @router.patch(
@@ -66,7 +77,8 @@ async def get_project(request: Request, project_ish: str) -> ProjectOut:
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def update_project(request: Request, project_ish: str, body: ProjectPatch) -> ProjectOut:
-    """Change a project's name, machine name, description, repository or log retention.
+    """Change a project's name, machine name, description, repository, log retention,
+    public badges or artifact expiry.
 
     With `label`, `label` is the display name and `name` the machine name.
     """
@@ -79,7 +91,8 @@ async def update_project(request: Request, project_ish: str, body: ProjectPatch)
             body.changes(),
             ctx.server.settings.log_retention_days,
         )
-    return ProjectOut.of(project)
+    project = await badges.ensure_key(ctx.db, project)
+    return ProjectOut.of(project, public_base(request))
 
 
 @router.delete("/projects/{project_ish}", status_code=204, responses=responses(401, 403, 404, 409))

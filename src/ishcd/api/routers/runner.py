@@ -13,13 +13,14 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ishcd import exceptions
 from ishcd.api.deps import MAX_INT64, ServerDep
 from ishcd.api.errors import ErrorOut, error_response, responses
 from ishcd.api.runner_auth import RunnerDep
+from ishcd.api.schemas.caches import CacheFindIn, CacheFindOut, CacheHitOut
 from ishcd.api.schemas.runner_jobs import (
     MAX_ATTEMPT,
     AssignmentOut,
@@ -231,4 +232,52 @@ async def source(
         chunks(),
         media_type="application/x-git-bundle",
         headers={"Content-Length": str(size)},
+    )
+
+
+# Caches (``services.caches``): what a restore finds, and its archive.
+
+
+@router.post(
+    "/{run_id}/caches/find",
+    response_model=CacheFindOut,
+    responses=responses(400, 401, 404, 409, 422),
+)
+async def find_cache(
+    server: ServerDep, runner: RunnerDep, run_id: str, body: CacheFindIn
+) -> CacheFindOut:
+    """The cache of the run's project to restore: for each key in order, the one saved
+    under it, else the newest whose key it starts; `cache` null when none matches."""
+    hit = await runner_jobs.find_cache(_desk(server), runner, run_id, body.attempt, body.keys)
+    if hit is None:
+        return CacheFindOut(cache=None)
+    return CacheFindOut(cache=CacheHitOut(id=hit.id, key=hit.key, sha256=hit.sha256, size=hit.size))
+
+
+@router.get(
+    "/{run_id}/caches/{cache_id}",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The cache's archive (a gzip'd tar); its use is recorded",
+            "content": {"application/gzip": {"schema": {"type": "string"}}},
+        },
+        **responses(401, 404, 409, 422),
+    },
+)
+async def fetch_cache(
+    server: ServerDep,
+    runner: RunnerDep,
+    run_id: str,
+    cache_id: Annotated[int, Path(ge=1, le=MAX_INT64)],
+    attempt: Annotated[int, Query(ge=1, le=MAX_ATTEMPT)],
+) -> Response:
+    """A cache of the run's project, to restore: 404 when it was removed since found."""
+    hit = await runner_jobs.use_cache(_desk(server), runner, run_id, attempt, cache_id)
+    if await server.blobs.size(hit.sha256) is None:
+        return error_response(404, f"cache {cache_id}'s archive is missing")
+    return StreamingResponse(
+        server.blobs.read(hit.sha256),
+        media_type="application/gzip",
+        headers={"Content-Length": str(hit.size)},
     )

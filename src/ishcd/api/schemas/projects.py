@@ -11,7 +11,7 @@ from ishcd.api.schemas import outputs
 from ishcd.api.schemas.common import In, ProjectRef
 from ishcd.db.jobs import JobRecord
 from ishcd.db.projects import ProjectRecord
-from ishcd.services import ids, jobs
+from ishcd.services import badges, ids, jobs
 from ishcd.services.variables import MASK
 
 MACHINE_NAME_DOC = (
@@ -35,6 +35,17 @@ LABEL_DOC = (
     "`name` is the display name as usual."
 )
 NAME_DOC = "The display name; the machine name when `label` is sent"
+
+
+ARTIFACTS_EXPIRE_MIN = 3600
+ARTIFACTS_EXPIRE_MAX = 10 * 365 * 86400
+ARTIFACTS_EXPIRE_DOC = (
+    "Seconds a run's artifacts are kept when its job does not say (`expire_in`); null: "
+    "the server's ISHCD_ARTIFACT_EXPIRE_IN. From an hour to ten years."
+)
+PUBLIC_BADGES_DOC = (
+    "Serve the project's status badges to anyone, without the badge key (docs/badges.md)"
+)
 
 
 def _retention() -> Any:
@@ -118,6 +129,33 @@ class ProjectPatch(Labelled):
     repository: str | None = Field(default=None, max_length=2000, description=REPOSITORY_DOC)
     default_branch: str | None = Field(default=None, min_length=1, max_length=255)
     log_retention_days: int | None = _retention()
+    public_badges: bool | None = Field(default=None, description=PUBLIC_BADGES_DOC)
+    artifacts_expire_in: int | None = Field(
+        default=None,
+        ge=ARTIFACTS_EXPIRE_MIN,
+        le=ARTIFACTS_EXPIRE_MAX,
+        description=ARTIFACTS_EXPIRE_DOC,
+    )
+
+
+class BadgeOut(BaseModel):
+    """The project's status badge (docs/badges.md)."""
+
+    url: str = Field(
+        description="The badge image of the default branch's latest pipeline; with the "
+        "project's badge key (`?key=`) unless badges are public. The key shows this "
+        "project's badges and nothing else."
+    )
+    markdown: str = Field(description="The badge linked to the project's page, for a README")
+
+    @classmethod
+    def of(cls, project: ProjectRecord, base_url: str) -> BadgeOut:
+        found = badges.links(project, base_url)
+        return cls(url=found.url, markdown=found.markdown)
+
+
+class BadgeKeyOut(BadgeOut):
+    key: str = Field(description="The new badge key: the old one no longer works")
 
 
 class ProjectOut(BaseModel):
@@ -128,11 +166,16 @@ class ProjectOut(BaseModel):
     repository: str | None
     default_branch: str
     log_retention_days: int | None = Field(description=RETENTION_DOC)
+    public_badges: bool = Field(description=PUBLIC_BADGES_DOC)
+    artifacts_expire_in: int | None = Field(description=ARTIFACTS_EXPIRE_DOC)
+    badge: BadgeOut
     created: int
     changed: int
 
     @classmethod
-    def of(cls, project: ProjectRecord) -> ProjectOut:
+    def of(cls, project: ProjectRecord, base_url: str) -> ProjectOut:
+        """``project`` as shown, its badge's links under ``base_url`` (the server's
+        public address)."""
         return cls(
             id=project.id,
             machine_name=project.machine_name,
@@ -141,6 +184,9 @@ class ProjectOut(BaseModel):
             repository=project.repository,
             default_branch=project.default_branch,
             log_retention_days=project.log_retention_days,
+            public_badges=bool(project.public_badges),
+            artifacts_expire_in=project.artifacts_expire_in,
+            badge=BadgeOut.of(project, base_url),
             created=int(project.created),
             changed=int(project.changed),
         )

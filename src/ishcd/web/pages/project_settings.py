@@ -7,15 +7,17 @@ project's tokens are in project_tokens.py, on the same page.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from ishcd import exceptions
 from ishcd.api import errors
+from ishcd.api.deps import public_base
 from ishcd.api.schemas.access import EnvvarIn
 from ishcd.api.schemas.projects import ProjectPatch
-from ishcd.services import envvars, projects, tokens
+from ishcd.services import badges, envvars, projects, tokens
 from ishcd.web.pages.projects import problems_of
 from ishcd.web.project_page import ProjectPage, open_project
 from ishcd.web.render import redirect
@@ -45,6 +47,7 @@ async def settings_page(
         extra.setdefault(name, [])
     extra.setdefault("values", {})
     extra.setdefault("new_token", None)
+    project = await badges.ensure_key(ctx.server.database, page.project)
     response = page.render(
         request,
         "project_settings.html",
@@ -55,6 +58,8 @@ async def settings_page(
         more_tokens=len(project_tokens) > LISTED,
         roles=ROLES,
         retention_days=ctx.server.settings.log_retention_days,
+        badge=badges.links(project, public_base(request)),
+        expire_days=_days(page.project.artifacts_expire_in),
         **extra,
     )
     response.status_code = status_code
@@ -67,9 +72,36 @@ async def settings_tab(request: Request, project_ish: str) -> Response:
     return await settings_page(request, page)
 
 
+DAY = 86400
+EXPIRE_DAYS = "artifacts_expire_days"  # the form's field: artifacts_expire_in in days
+
+
+def _days(seconds: int | None) -> str:
+    """Seconds as the form shows them: days, with a fraction only when needed."""
+    if seconds is None:
+        return ""
+    return str(seconds // DAY) if seconds % DAY == 0 else f"{seconds / DAY:.4g}"
+
+
+def _expiry_change(form: dict[str, str], current: int | None) -> dict[str, Any]:
+    """The artifact expiry the form sets (in days), as the API's artifacts_expire_in."""
+    typed = form.get(EXPIRE_DAYS, "").strip()
+    if EXPIRE_DAYS not in form or typed == _days(current):
+        return {}
+    if not typed:
+        return {"artifacts_expire_in": None}
+    try:
+        days = float(typed)
+    except ValueError:
+        days = math.nan
+    if not math.isfinite(days):
+        return {"artifacts_expire_in": typed}  # refused, naming the field, by ProjectPatch
+    return {"artifacts_expire_in": round(days * DAY)}
+
+
 def _changes(form: dict[str, str], project: dict[str, Any]) -> dict[str, Any]:
     """The fields the form changes, as a PATCH body would send them."""
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = _expiry_change(form, project["artifacts_expire_in"])
     for name in REQUIRED + CLEARABLE:
         if name not in form:
             continue
@@ -98,7 +130,7 @@ async def update_project(request: Request, project_ish: str) -> Response:
                 ctx.server.settings.log_retention_days,
             )
     except (exceptions.ValidationFailed, exceptions.Conflict) as exc:
-        values = {k: form.get(k, "") for k in REQUIRED + CLEARABLE}
+        values = {k: form.get(k, "") for k in (*REQUIRED, *CLEARABLE, EXPIRE_DAYS)}
         return await settings_page(
             request,
             page,

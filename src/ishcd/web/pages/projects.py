@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request, Response
 
 from ishcd import exceptions
 from ishcd.api import errors
+from ishcd.api.deps import public_base
 from ishcd.api.schemas.projects import ProjectIn
-from ishcd.services import overview, projects
+from ishcd.services import badges, overview, projects
 from ishcd.web.project_page import open_project
 from ishcd.web.render import redirect, render
 from ishcd.web.routing import Page, context_of, page_number, read_form, session_of, validate
@@ -80,5 +81,10 @@ async def jobs_tab(request: Request, project_ish: str) -> Response:
             JOBS_PER_PAGE + 1,
             (number - 1) * JOBS_PER_PAGE,
         )
-    extra: dict[str, Any] = {"page": number, "has_next": len(found) > JOBS_PER_PAGE}
+    project = await badges.ensure_key(ctx.server.database, page.project)
+    extra: dict[str, Any] = {
+        "page": number,
+        "has_next": len(found) > JOBS_PER_PAGE,
+        "badge": badges.links(project, public_base(request)),
+    }
     return page.render(request, "project_jobs.html", "jobs", jobs=found[:JOBS_PER_PAGE], **extra)
