@@ -3,7 +3,8 @@
 ``python -m bench ui`` runs the UI section alone, ``python -m bench logstore`` the log
 stores', ``python -m bench agents`` the runner agents', ``python -m bench replicas``
 two server replicas' on PostgreSQL, ``python -m bench artifacts`` a 1 GB artifact's
-upload and download (``python -m bench`` runs them all).
+upload and download, ``python -m bench junit`` parsing a JUnit report
+(``python -m bench`` runs them all).
 
 Exit status 0 when the figures were measured, whether or not they meet their
 targets (this is a report); 1 when the bench itself broke; 130 on Ctrl-C.
@@ -24,6 +25,7 @@ from bench import (
     api,
     artifacts,
     floor,
+    junit,
     latency,
     load,
     logs,
@@ -45,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "section",
         nargs="?",
-        choices=["all", "ui", "agents", "logstore", "replicas", "artifacts"],
+        choices=["all", "ui", "agents", "logstore", "replicas", "artifacts", "junit"],
         default="all",
         help="what to measure",
     )
@@ -176,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             replicas.main(args, say)
         if args.section in ("all", "artifacts"):
             artifacts.main(args, say)
+        if args.section in ("all", "junit"):
+            junit.main(args, say)
     except KeyboardInterrupt:
         print("\nbench interrupted", file=sys.stderr)
         return 130

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     # Bytes a project's saved caches may hold together (docs/caches.md); a save that
     # would pass it removes the least recently used first.
     cache_max_project: int = Field(default=5 * 1024**3, ge=1024)
+    # A JUnit test report over this many bytes is not read (a line in the run's log).
+    test_report_max: int = Field(default=50 * 1024 * 1024, ge=1024)
 
     # Limits on what clients send (docs/configuration.md, "Limits").
     # A request body over this is refused with 413 before it is read or authenticated.

@@ -350,6 +350,10 @@ TABLE: tuple[Operation, ...] = (
     Operation("GET", RUN + "/artifacts/{path}", in_project(READ, 200), a_kept_artifact),
     Operation("GET", "/v1/runs/{run_id}/artifacts/{path}", in_project(READ, 200), a_kept_artifact),
     Operation("GET", P + "/artifacts/latest", in_project(READ, 200), the_latest_artifact),
+    Operation("GET", RUN + "/tests", in_project(READ, 200), queued_run),
+    Operation("GET", "/v1/runs/{run_id}/tests", in_project(READ, 200), queued_run),
+    Operation("GET", P + "/tests/flaky", in_project(READ, 200)),
+    Operation("GET", P + "/tests/insights", in_project(READ, 200)),
     Operation("GET", "/v1/runs/{run_id}/log/search", in_project(READ, 200), search_a_queued_run),
     # Pipelines, workflows, promotions.
     Operation(

@@ -30,6 +30,7 @@ from ishcd.api.routers import (
     runner_uploads,
     runners,
     runs,
+    test_reports,
     users,
     workflows,
 )
@@ -50,6 +51,7 @@ ROUTERS = (
             runs,
             logs,
             artifacts,
+            test_reports,
             pipelines,
             workflows,
             jobs,

@@ -10,7 +10,7 @@ from ishcd.api import paging
 from ishcd.api.deps import MAX_INT32, Authenticated, Context, PageDep, PathOnly, context
 from ishcd.api.errors import responses
 from ishcd.api.schemas.runs import RunIn, RunOut, run_json
-from ishcd.services import log_sections, logs, runs
+from ishcd.services import log_sections, logs, runs, test_reports
 from ishcd.services.run_state import Status
 
 router = APIRouter(tags=["runs"], route_class=Authenticated)
@@ -27,9 +27,11 @@ StatusQuery = Annotated[Status | None, Query(description="Only runs in this stat
 async def _read(ctx: Context, run_id: str, **where: str | None) -> Response:
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, **where)
+        tests = await test_reports.run_totals(conn, run)
     server = ctx.server
     sections = await log_sections.run_sections(server.logs, run)
-    return run_json(run, await logs.inline_log(server.logs, run), sections=sections)
+    inline = await logs.inline_log(server.logs, run)
+    return run_json(run, inline, sections=sections, tests=tests)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from ishcd.api.schemas.common import In, JobRef, ProjectRef, UserRef
 from ishcd.api.schemas.logs import SectionOut
+from ishcd.api.schemas.test_reports import TestsSummaryOut
 from ishcd.db.runs import RunRecord
 from ishcd.logstore import Inline
 from ishcd.services.run_state import Reason, Status
@@ -67,6 +68,12 @@ class RunOut(BaseModel):
         "they have started ([] for a stored job's run, whose script is one piece). Null in "
         "lists and in the answer to starting a run: read the run"
     )
+    tests: TestsSummaryOut | None = Field(
+        default=None,
+        description="The cases of the run's JUnit reports (its job's `test_reports`), "
+        "counted by result (`GET …/tests` lists them). Null when no report was stored; "
+        "null in lists and in the answers to starting and canceling a run: read the run",
+    )
 
     @classmethod
     def of(cls, run: RunRecord, inline: Inline | None = None) -> RunOut:
@@ -74,7 +81,10 @@ class RunOut(BaseModel):
 
 
 def run_fields(
-    run: RunRecord, inline: Inline | None = None, sections: list[dict[str, Any]] | None = None
+    run: RunRecord,
+    inline: Inline | None = None,
+    sections: list[dict[str, Any]] | None = None,
+    tests: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """A run as the API shows it (``RunOut``'s shape), as plain data.
 
@@ -109,6 +119,7 @@ def run_fields(
         "created_by": creator,
         "created_by_token": run.created_by_token,
         "sections": sections,
+        "tests": tests,
     }
 
 
@@ -117,9 +128,10 @@ def run_json(
     inline: Inline | None = None,
     status_code: int = 200,
     sections: list[dict[str, Any]] | None = None,
+    tests: dict[str, int] | None = None,
 ) -> Response:
     """A JSON response holding one run."""
-    content = pydantic_core.to_json(run_fields(run, inline, sections))
+    content = pydantic_core.to_json(run_fields(run, inline, sections, tests))
     return Response(content, status_code=status_code, media_type="application/json")
 
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 
 from ishcd.db.runs import RunRecord
 from ishcd.server import Server
-from ishcd.services import logs, run_state, runs, variables
+from ishcd.services import logs, run_state, runs, test_reports, variables
 from ishcd.web import run_artifacts
 from ishcd.web.project_page import open_project
 from ishcd.web.render import NOTICE_COOKIE, redirect
@@ -89,10 +89,12 @@ async def _show(request: Request, project_ish: str, run_id: str, template: str) 
     ctx = context_of(request)
     async with ctx.db.read() as conn:
         run = await runs.get_run(conn, ctx.caller, run_id, project_ish=page.project.id)
-    tail = shown_artifacts = None
+    tail = shown_artifacts = tests = None
     if template == "run_page.html":
         tail = await read_tail(server_of(request), run)
         shown_artifacts = await run_artifacts.artifacts_of(ctx.db, run)
+        async with ctx.db.read() as conn:
+            tests = await test_reports.run_report(conn, run)
     return page.render(
         request,
         template,
@@ -102,6 +104,7 @@ async def _show(request: Request, project_ish: str, run_id: str, template: str) 
         duration=duration_of(run),
         tail=tail,
         artifacts=shown_artifacts,
+        tests=tests,
         run_again=run_again_url(page.base, run),
         origin=run.origin,
         started_by_token=run.created_by_token,
