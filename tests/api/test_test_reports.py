@@ -274,3 +274,29 @@ async def test_a_test_that_passes_on_a_rerun_of_the_same_revision_is_flaky(
     on_main = await api.get("/v1/projects/p/tests/insights", params={"branch": "main"})
     fetch = next(t for t in on_main.json() if t["name"] == "test_fetch")
     assert (fetch["runs"], fetch["failures"], fetch["failure_rate"]) == (2, 1, 0.5)
+
+
+async def test_a_report_sent_again_replaces_its_cases(api: Api, tmp_path: Path) -> None:
+    """A retried upload (its answer was lost) or a later attempt sends the same report
+    again: its cases and the run's totals count it once."""
+    from ishcd.db import test_cases as cases_db
+
+    await api.project("P")
+    await api.job("p", "true", name="unit")
+    run = await _stored_run(api, "unit", "c" * 40)
+    first, second = tmp_path / "first.xml", tmp_path / "second.xml"
+    first.write_text(
+        '<testsuite><testcase classname="k" name="a"><failure/></testcase></testsuite>'
+    )
+    second.write_text('<testsuite><testcase classname="k" name="b"/></testsuite>')
+    db = api.server.database
+    for _ in range(2):
+        await test_reports.store_report(db, run, "out/first.xml", first, REPORT_MAX)
+    await test_reports.store_report(db, run, "out/second.xml", second, REPORT_MAX)
+    first.write_text('<testsuite><testcase classname="k" name="a"/></testsuite>')
+    await test_reports.store_report(db, run, "out/first.xml", first, REPORT_MAX)
+    async with db.read() as conn:
+        totals = await cases_db.get_totals(conn, run.id)
+    assert totals == {"total": 2, "passed": 2, "failed": 0, "skipped": 0, "error": 0}
+    cases = (await api.get(f"/v1/runs/{run.id}/tests")).json()
+    assert sorted((c["name"], c["result"]) for c in cases) == [("a", "passed"), ("b", "passed")]

@@ -554,6 +554,8 @@ test_cases = sa.Table(
     sa.Column("message", sa.Text, nullable=True),
     sa.Column("source", sa.String(64), nullable=True),  # the report's format, e.g. "junit"
     sa.Column("created", sa.Float, nullable=False),
+    # The report's path in the workspace: a report sent again replaces its cases.
+    sa.Column("report", sa.String(1024), nullable=False, server_default=""),
     sa.Index(None, "run_id", "result"),
     sa.Index(None, "project_id", "revision"),
     sa.Index(None, "project_id", "created"),

@@ -29,6 +29,7 @@ _CASE_COLUMNS = (
     "message",
     "source",
     "created",
+    "report",
 )
 
 
@@ -95,10 +96,10 @@ _RUN: sa.BindParameter[str] = sa.bindparam("run_id")
 _TOTALS = Query(
     sa.select(*(run_tests.c[c] for c in RESULT_COLUMNS)).where(run_tests.c.run_id == _RUN)
 )
-_ADD = Query(
+_SET = Query(
     sa.update(run_tests)
     .where(run_tests.c.run_id == _RUN)
-    .values({c: run_tests.c[c] + sa.bindparam(c, type_=sa.Integer) for c in RESULT_COLUMNS})
+    .values({c: sa.bindparam(c, type_=sa.Integer) for c in RESULT_COLUMNS})
 )
 _CREATE = Query(
     sa.insert(run_tests).values(
@@ -107,9 +108,31 @@ _CREATE = Query(
 )
 
 
-async def add_totals(conn: Connection, run_id: str, totals: dict[str, int]) -> None:
-    """Add a report's counts to the run's totals (made on its first report)."""
-    if not await conn.execute(_ADD, run_id=run_id, **totals):
+_DELETE_REPORT = Query(
+    sa.delete(test_cases).where(
+        test_cases.c.run_id == _RUN, test_cases.c.report == sa.bindparam("report")
+    )
+)
+_COUNTS = Query(
+    sa.select(test_cases.c.result, sa.func.count())
+    .where(test_cases.c.run_id == _RUN)
+    .group_by(test_cases.c.result)
+)
+
+
+async def delete_report(conn: Connection, run_id: str, report: str) -> None:
+    """Remove the cases an earlier sending of this report stored (a retry, an attempt)."""
+    await conn.execute(_DELETE_REPORT, run_id=run_id, report=report)
+
+
+async def count_totals(conn: Connection, run_id: str) -> None:
+    """Set the run's totals from its stored cases (made on its first report)."""
+    totals = dict.fromkeys(RESULT_COLUMNS, 0)
+    for result, count in await conn.fetch_all(_COUNTS, run_id=run_id):
+        if result in totals:
+            totals[result] = int(count)
+        totals["total"] += int(count)
+    if not await conn.execute(_SET, run_id=run_id, **totals):
         await conn.execute(_CREATE, run_id=run_id, **totals)
 
 

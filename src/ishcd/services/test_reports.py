@@ -62,7 +62,7 @@ def parse_report(path: Path, max_bytes: int, max_cases: int = MAX_CASES) -> Pars
     return Parsed(cases, totals, cut)
 
 
-def _rows(run: RunRecord, cases: list[junit.Case], now: float) -> list[dict[str, Any]]:
+def _rows(run: RunRecord, report: str, cases: list[junit.Case], now: float) -> list[dict[str, Any]]:
     job_name = run.job_ref[1]
     return [
         {
@@ -79,6 +79,7 @@ def _rows(run: RunRecord, cases: list[junit.Case], now: float) -> list[dict[str,
             "message": case.message,
             "source": case.source,
             "created": now,
+            "report": report,
         }
         for case in cases
     ]
@@ -105,10 +106,12 @@ async def store_report(
         parsed = await asyncio.to_thread(parse_report, path, max_bytes)
     except junit.ReportError as exc:
         return {"message": f"could not read test report {name}: {exc}"}
-    rows = _rows(run, parsed.cases, time.time())
+    rows = _rows(run, name, parsed.cases, time.time())
     async with db.transaction() as conn:
+        # Sent again (a retried request, a later attempt): its cases replace the first.
+        await cases_db.delete_report(conn, run.id, name)
         await cases_db.insert_cases(conn, rows)
-        await cases_db.add_totals(conn, run.id, parsed.totals.as_dict())
+        await cases_db.count_totals(conn, run.id)
     message = "test report " + summary_line(name, parsed.totals)
     if parsed.cut:
         message += f" (only its first {MAX_CASES} cases were kept)"

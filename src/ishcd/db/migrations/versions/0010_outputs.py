@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text, nullable=True),
         sa.Column("source", sa.String(64), nullable=True),
         sa.Column("created", sa.Float, nullable=False),
+        sa.Column("report", sa.String(1024), nullable=False, server_default=""),
         sa.PrimaryKeyConstraint("id", name="pk_test_cases"),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name="fk_test_cases_run_id_runs", ondelete="CASCADE"
