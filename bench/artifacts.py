@@ -81,6 +81,8 @@ class ArtifactResults:
     floor_write_mb_s: float
     floor_read_mb_s: float
     stores: list[StoreFigures]
+    # PostgreSQL's own floor: the same bytes as 1 MiB rows, INSERTed in one transaction.
+    floor_database_mb_s: float | None
     skipped: list[str]
     started: str
     seconds: float
@@ -287,6 +289,34 @@ def _database(postgres_url: str | None) -> Iterator[str | None]:
         yield url
 
 
+def database_floor(url: str, source: Path) -> float:
+    """MB/s of inserting the file as 1 MiB bytea rows (stored out of line, as
+    ``blob_chunks``) in one transaction: what the database store's upload can reach."""
+    import asyncpg
+
+    from ishcd.db import postgres
+
+    async def run() -> float:
+        conn = await asyncpg.connect(postgres.dsn_from_url(url))
+        try:
+            await conn.execute("CREATE TABLE floor (n bigint PRIMARY KEY, data bytea NOT NULL)")
+            await conn.execute("ALTER TABLE floor ALTER COLUMN data SET STORAGE EXTERNAL")
+            began = time.perf_counter()
+            async with conn.transaction():
+                with source.open("rb") as f:
+                    n = 0
+                    while piece := f.read(PIECE):
+                        await conn.execute("INSERT INTO floor VALUES ($1, $2)", n, piece)
+                        n += 1
+            seconds = time.perf_counter() - began
+            await conn.execute("DROP TABLE floor")
+            return source.stat().st_size / 1e6 / seconds
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def measure(args: argparse.Namespace, say: Callable[[str], None]) -> ArtifactResults:
     began = time.monotonic()
     started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -294,6 +324,7 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> ArtifactRes
     say(f"machine: {host.describe()}")
     stores: list[StoreFigures] = []
     skipped: list[str] = []
+    database_mb_s: float | None = None
     with tempfile.TemporaryDirectory(prefix="ishcd-bench-artifacts-") as t:
         root = Path(t)
         source = root / "source.bin"
@@ -307,6 +338,10 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> ArtifactRes
             skipped.append("database store: skipped (no --postgres-url)")
         else:
             with _database(args.postgres_url) as url:
+                assert url is not None
+                say("floor: the same bytes INSERTed into PostgreSQL as 1 MiB rows ...")
+                database_mb_s = database_floor(url, source)
+                say(f"  {database_mb_s:.0f} MB/s")
                 stores.append(measure_store("database", root, source, sha256, say, url))
     return ArtifactResults(
         machine=host,
@@ -314,6 +349,7 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> ArtifactRes
         floor_write_mb_s=write,
         floor_read_mb_s=read,
         stores=stores,
+        floor_database_mb_s=database_mb_s,
         skipped=skipped,
         started=started,
         seconds=time.monotonic() - began,
@@ -327,6 +363,13 @@ def rows(r: ArtifactResults) -> list[report.Row]:
         ),
         report.Row("floor: read back, SHA-256", f"{r.floor_read_mb_s:.0f} MB/s"),
     ]
+    if r.floor_database_mb_s is not None:
+        table.append(
+            report.Row(
+                "floor: PostgreSQL INSERT of 1 MiB rows, one transaction",
+                f"{r.floor_database_mb_s:.0f} MB/s",
+            )
+        )
     for s in r.stores:
         growth = s.rss_peak_mb - s.rss_before_mb
         route = "public route" if s.download_route == "public" else "bench-only route"

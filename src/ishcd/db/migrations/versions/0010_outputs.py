@@ -59,6 +59,10 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("sha256", "start", name="pk_blob_chunks"),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Blob bytes are mostly compressed already (wheels, archives, images): stored
+        # out of line without trying to compress them again.
+        op.execute("ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL")
     op.create_table(
         "artifacts",
         sa.Column("id", Seq, nullable=False, autoincrement=True),
