@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ishcd.outputs import CacheSpec
 from ishcd.runner import cache_keys, cache_tar, globs
 from ishcd.runner.protocol import UploadRefused
+from ishcd.sizes import human_size
 
 if TYPE_CHECKING:
     from ishcd.runner.keep import KeepContext
@@ -27,18 +28,6 @@ if TYPE_CHECKING:
 MAX_LINES = 20  # problems of one kind written to the log; past that, a count
 RESTORED = "cache-restore.tar.gz"  # in the run's scratch directory
 SAVED = "cache-save.tar.gz"
-
-
-def size_text(size: int) -> str:
-    """``12.3 MB``: decimal units, as download tools show them."""
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 1000 or unit == "TB":
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")
 
 
 async def restore(ctx: KeepContext, spec: CacheSpec) -> None:
@@ -72,7 +61,7 @@ async def restore(ctx: KeepContext, spec: CacheSpec) -> None:
     finally:
         archive.unlink(missing_ok=True)
     await _lines(ctx, [f"cache {hit.key}: {line}" for line in unpacked.refused])
-    await ctx.log.note(f"restored cache {hit.key} ({size_text(hit.size)})")
+    await ctx.log.note(f"restored cache {hit.key} ({human_size(hit.size)})")
 
 
 async def save(ctx: KeepContext, spec: CacheSpec) -> None:
@@ -101,7 +90,7 @@ async def save(ctx: KeepContext, spec: CacheSpec) -> None:
         try:
             answer = await ctx.protocol.upload(ctx.lease, "cache", key, archive)
         except UploadRefused as exc:
-            await ctx.log.note(f"cache {key} not saved ({size_text(size)}): {exc.message}")
+            await ctx.log.note(f"cache {key} not saved ({human_size(size)}): {exc.message}")
             return
     finally:
         archive.unlink(missing_ok=True)
@@ -109,7 +98,7 @@ async def save(ctx: KeepContext, spec: CacheSpec) -> None:
         await ctx.log.note(f"cache {key} exists: not saved")
         return
     files = "1 file" if packed.files == 1 else f"{packed.files} files"
-    await ctx.log.note(f"saved cache {key} ({files}, {size_text(size)})")
+    await ctx.log.note(f"saved cache {key} ({files}, {human_size(size)})")
     if answer.get("message"):
         await ctx.log.note(str(answer["message"]))
 

@@ -22,12 +22,12 @@ from ishcd.db.caches import CacheRecord
 from ishcd.db.database import Connection, Database
 from ishcd.db.runs import RunRecord
 from ishcd.runner.cache_keys import MAX_KEY, key_problem
-from ishcd.runner.caches import size_text
 from ishcd.runner.protocol import UploadRefused
 from ishcd.services import access, audit, uploads
 from ishcd.services.principal import Caller
 from ishcd.services.staging import Staged
 from ishcd.services.uploads import Keeping
+from ishcd.sizes import human_size
 
 MAX_RESTORE_KEYS = 50  # keys one restore may try
 _EVICT_BATCH = 100
@@ -76,8 +76,8 @@ async def save(
         raise UploadRefused(f"the cache key {problem}", 422)
     if archive.size > limit:
         raise UploadRefused(
-            f"the cache is {size_text(archive.size)}, more than a project's caches may hold "
-            f"({size_text(limit)}, ISHCD_CACHE_MAX_PROJECT)",
+            f"the cache is {human_size(archive.size)}, more than a project's caches may hold "
+            f"({human_size(limit)}, ISHCD_CACHE_MAX_PROJECT)",
             413,
         )
     async with db.read() as conn:
@@ -101,8 +101,8 @@ async def save(
     if count:
         caches = "cache" if count == 1 else "caches"
         answer["message"] = (
-            f"removed {count} least recently used {caches} ({size_text(freed)}) to keep the "
-            f"project's caches under {size_text(limit)}"
+            f"removed {count} least recently used {caches} ({human_size(freed)}) to keep the "
+            f"project's caches under {human_size(limit)}"
         )
     return answer
 
