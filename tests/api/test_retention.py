@@ -131,3 +131,25 @@ async def test_a_running_run_is_never_swept(api: Api, tmp_path: Any) -> None:
     assert (api.server.settings.runs_dir / run["id"]).exists()
     go.touch()
     assert (await api.wait(run["id"]))["log"] == "started\n"
+
+
+async def test_test_cases_go_with_the_log_and_the_totals_stay(api: Api) -> None:
+    script = (
+        'mkdir -p r; echo \'<testsuite><testcase classname="k" name="t">'
+        "<failure/></testcase></testsuite>' > r/junit.xml"
+    )
+    await api.project("Ops")
+    await api.job("ops", script, name="j", test_reports=["r/*.xml"])
+    old = await finished_days_ago(api, "ops", 11)
+    recent = await finished_days_ago(api, "ops", 9)
+    assert api.server.sweeper is not None
+
+    assert await api.server.sweeper.sweep_once() == [old["id"]]
+
+    assert (await api.get(f"/v1/runs/{old['id']}/tests")).json() == []
+    assert len((await api.get(f"/v1/runs/{recent['id']}/tests")).json()) == 1
+    for run in (old, recent):
+        shown = (await api.get(f"/v1/runs/{run['id']}")).json()
+        assert shown["tests"] == {"total": 1, "passed": 0, "failed": 1, "skipped": 0, "error": 0}
+    insights = (await api.get("/v1/projects/ops/tests/insights", params={"days": 90})).json()
+    assert [t["runs"] for t in insights] == [1]

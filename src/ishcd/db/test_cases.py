@@ -120,6 +120,15 @@ _COUNTS = Query(
 )
 
 
+_DELETE_OF_RUN = Query(sa.delete(test_cases).where(test_cases.c.run_id == _RUN))
+
+
+async def delete_of_runs(conn: Connection, run_ids: list[str]) -> None:
+    """Remove these runs' cases (their totals stay in ``run_tests``)."""
+    for run_id in run_ids:
+        await conn.execute(_DELETE_OF_RUN, run_id=run_id)
+
+
 async def delete_report(conn: Connection, run_id: str, report: str) -> None:
     """Remove the cases an earlier sending of this report stored (a retry, an attempt)."""
     await conn.execute(_DELETE_REPORT, run_id=run_id, report=report)
