@@ -77,6 +77,8 @@ class LiveServer:
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
             if not line:
+                self.process.wait()
+                self.process.stdout.close()  # a failed start leaves no open pipe behind
                 raise AssertionError("server exited:\n" + "".join(self.output))
             self.output.append(line)
             if match := re.search(r"user:\s+(\S+)", line):

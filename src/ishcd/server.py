@@ -35,7 +35,6 @@ from ishcd.runner import resilient
 from ishcd.runner.execute import RunnerConfig
 from ishcd.runner.pool import RunnerPool
 from ishcd.services import passwords, sessions, staging, users
-from ishcd.services import test_reports as _test_reports  # noqa: F401  (its upload handler)
 from ishcd.services.limits import Limits
 from ishcd.services.runtime import Runtime
 from ishcd.settings import Settings

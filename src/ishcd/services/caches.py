@@ -12,7 +12,7 @@ nothing else refers to it. Project members list caches; admins delete them.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ishcd import exceptions
 from ishcd.blobstore import BlobStore
@@ -23,11 +23,14 @@ from ishcd.db.database import Connection, Database
 from ishcd.db.runs import RunRecord
 from ishcd.runner.cache_keys import MAX_KEY, key_problem
 from ishcd.runner.protocol import UploadRefused
-from ishcd.services import access, audit, uploads
+from ishcd.services import access, audit
 from ishcd.services.principal import Caller
 from ishcd.services.staging import Staged
-from ishcd.services.uploads import Keeping
+from ishcd.settings import Settings
 from ishcd.sizes import human_size
+
+if TYPE_CHECKING:
+    from ishcd.services.uploads import Keeping
 
 MAX_RESTORE_KEYS = 50  # keys one restore may try
 _EVICT_BATCH = 100
@@ -56,8 +59,9 @@ async def receive(keeping: Keeping, run: RunRecord, name: str, staged: Staged) -
     return await save(keeping.db, keeping.blobs, limit, run.project_id, run.id, name, staged)
 
 
-uploads.HANDLERS["cache"] = receive
-uploads.LIMITS["cache"] = lambda settings: settings.cache_max_project
+def max_archive(settings: Settings) -> int:
+    """The largest cache a runner may send (``ISHCD_CACHE_MAX_PROJECT``)."""
+    return settings.cache_max_project
 
 
 async def save(

@@ -22,17 +22,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ishcd import exceptions, junit
 from ishcd.db import test_cases as cases_db
 from ishcd.db.database import Connection, Database
 from ishcd.db.runs import RunRecord
 from ishcd.db.test_cases import CaseRecord
-from ishcd.services import access, runs, uploads
+from ishcd.services import access, runs
 from ishcd.services.principal import Caller
-from ishcd.services.uploads import Keeping, Staged
+from ishcd.services.staging import Staged
 from ishcd.settings import Settings
+
+if TYPE_CHECKING:
+    from ishcd.services.uploads import Keeping
 
 DAY = 86400.0
 DAYS_DEFAULT = 30
@@ -126,10 +129,6 @@ async def receive(keeping: Keeping, run: RunRecord, name: str, staged: Staged) -
 def max_report(settings: Settings) -> int:
     """The largest report a runner may send (``ISHCD_TEST_REPORT_MAX``)."""
     return settings.test_report_max
-
-
-uploads.HANDLERS["test_report"] = receive
-uploads.LIMITS["test_report"] = max_report
 
 
 def declares_reports(run: RunRecord) -> bool:

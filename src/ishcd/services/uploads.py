@@ -27,7 +27,7 @@ from ishcd.db.database import Database
 from ishcd.db.runners import RunnerRecord
 from ishcd.db.runs import RunRecord
 from ishcd.runner.protocol import Lease, UploadRefused
-from ishcd.services import artifacts, ids, run_state, staging
+from ishcd.services import artifacts, caches, ids, run_state, staging, test_reports
 from ishcd.services.runner_jobs import LeaseLost
 from ishcd.services.staging import Staged, TooLarge
 from ishcd.settings import Settings
@@ -142,5 +142,11 @@ async def receive(
 
 
 # Each kind's handler and size limit: one line each, by the service that owns the kind.
+# Registered here, in one place: the services import nothing of this module at run
+# time (it imports them), so there is no import cycle to trip over.
 HANDLERS["artifact"] = artifacts.receive
 LIMITS["artifact"] = artifacts.max_file
+HANDLERS["cache"] = caches.receive
+LIMITS["cache"] = caches.max_archive
+HANDLERS["test_report"] = test_reports.receive
+LIMITS["test_report"] = test_reports.max_report
